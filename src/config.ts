@@ -1,0 +1,169 @@
+/**
+ * Configuration: environment variables (CLI flags may mirror them), validated once with zod
+ * into a frozen, typed `Config`. This is the one place defaults live.
+ */
+import { z } from 'zod';
+import { LOG_LEVELS, type LogLevel } from './log.js';
+
+export const DEFAULT_BASE_URL = 'https://www.ezrouter.dev';
+/** `max_tokens` sent on the Anthropic surface when the caller gives none (that API requires one). */
+export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
+
+export interface ProxyConfig {
+  httpsProxy: string | undefined;
+  httpProxy: string | undefined;
+  noProxy: string | undefined;
+}
+
+export interface Config {
+  apiKey: string | undefined;
+  /** Gateway root without trailing `/` or `/v1`, e.g. `https://www.ezrouter.dev`. */
+  baseUrl: string;
+  defaultModel: string | undefined;
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  maxRetries: number;
+  modelsTtlMs: number;
+  userId: string | undefined;
+  logLevel: LogLevel;
+  anthropicMaxTokens: number;
+  proxy: ProxyConfig;
+}
+
+/** A configuration value that failed validation; the message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const optionalText = z
+  .string()
+  .transform((s) => s.trim())
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const wholeMs = (fallback: number, min: number) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number of milliseconds')
+      .transform(Number)
+      .pipe(z.number().int().min(min, `must be at least ${min}`).max(2_147_483_647, 'is too large'))
+      .optional()
+      .transform((v) => v ?? fallback),
+  );
+
+const wholeCount = (fallback: number, max: number) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(max, `must be at most ${max}`))
+      .optional()
+      .transform((v) => v ?? fallback),
+  );
+
+const baseUrl = optionalText.pipe(
+  z
+    .string()
+    .refine((s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, 'must be an http:// or https:// URL, e.g. https://www.ezrouter.dev')
+    .transform(normaliseBaseUrl)
+    .optional()
+    .transform((v) => v ?? DEFAULT_BASE_URL),
+);
+
+const logLevel = optionalText.pipe(
+  z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))
+    .optional()
+    .transform((v): LogLevel => v ?? 'info'),
+);
+
+/** Every variable the server reads, its schema, and the CLI flag that mirrors it (if any). */
+const VARIABLES = {
+  EZROUTER_API_KEY: { schema: optionalText, flag: undefined },
+  EZROUTER_BASE_URL: { schema: baseUrl, flag: '--base-url' },
+  EZROUTER_DEFAULT_MODEL: { schema: optionalText, flag: '--default-model' },
+  EZROUTER_TIMEOUT_MS: { schema: wholeMs(300_000, 1), flag: '--timeout-ms' },
+  EZROUTER_IDLE_TIMEOUT_MS: { schema: wholeMs(60_000, 1), flag: '--idle-timeout-ms' },
+  EZROUTER_MAX_RETRIES: { schema: wholeCount(2, 10), flag: '--max-retries' },
+  EZROUTER_MODELS_TTL_MS: { schema: wholeMs(300_000, 0), flag: '--models-ttl-ms' },
+  EZROUTER_USER_ID: { schema: optionalText, flag: '--user-id' },
+  EZROUTER_LOG_LEVEL: { schema: logLevel, flag: '--log-level' },
+  EZROUTER_ANTHROPIC_MAX_TOKENS: { schema: wholeCount(DEFAULT_ANTHROPIC_MAX_TOKENS, 1_000_000).pipe(z.number().min(1, 'must be at least 1')), flag: '--anthropic-max-tokens' },
+} as const;
+
+export type VariableName = keyof typeof VARIABLES;
+
+/** CLI flags that mirror variables, e.g. `--base-url` → `EZROUTER_BASE_URL`. */
+export const CONFIG_FLAGS: ReadonlyMap<string, VariableName> = new Map(
+  Object.entries(VARIABLES)
+    .filter(([, spec]) => spec.flag !== undefined)
+    .map(([name, spec]) => [spec.flag as string, name as VariableName]),
+);
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Validates the environment (with flag overrides already merged in) into a frozen Config.
+ * Throws ConfigError naming the first bad variable.
+ */
+export function loadConfig(env: Env): Readonly<Config> {
+  const value = <N extends VariableName>(name: N): z.output<(typeof VARIABLES)[N]['schema']> => {
+    const result = VARIABLES[name].schema.safeParse(env[name]);
+    if (!result.success) {
+      const issue = result.error.issues[0]?.message ?? 'is invalid';
+      throw new ConfigError(`${name} ${issue} (got ${JSON.stringify(shown(name, env[name]))}).`);
+    }
+    return result.data as z.output<(typeof VARIABLES)[N]['schema']>;
+  };
+  const config: Config = {
+    apiKey: value('EZROUTER_API_KEY'),
+    baseUrl: value('EZROUTER_BASE_URL'),
+    defaultModel: value('EZROUTER_DEFAULT_MODEL'),
+    timeoutMs: value('EZROUTER_TIMEOUT_MS'),
+    idleTimeoutMs: value('EZROUTER_IDLE_TIMEOUT_MS'),
+    maxRetries: value('EZROUTER_MAX_RETRIES'),
+    modelsTtlMs: value('EZROUTER_MODELS_TTL_MS'),
+    userId: value('EZROUTER_USER_ID'),
+    logLevel: value('EZROUTER_LOG_LEVEL'),
+    anthropicMaxTokens: value('EZROUTER_ANTHROPIC_MAX_TOKENS'),
+    proxy: {
+      httpsProxy: nonEmpty(env['HTTPS_PROXY'] ?? env['https_proxy']),
+      httpProxy: nonEmpty(env['HTTP_PROXY'] ?? env['http_proxy']),
+      noProxy: nonEmpty(env['NO_PROXY'] ?? env['no_proxy']),
+    },
+  };
+  return Object.freeze(config);
+}
+
+/** `https://x/` and `https://x/v1` both mean the gateway root `https://x`. */
+export function normaliseBaseUrl(raw: string): string {
+  const url = new URL(raw);
+  url.search = '';
+  url.hash = '';
+  let path = url.pathname.replace(/\/+$/, '');
+  if (path.endsWith('/v1')) path = path.slice(0, -3);
+  url.pathname = path;
+  return url.toString().replace(/\/+$/, '');
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function shown(name: VariableName, raw: string | undefined): string {
+  if (name === 'EZROUTER_API_KEY') return '[redacted]';
+  const text = raw ?? '';
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

@@ -1,0 +1,52 @@
+/**
+ * The answer being assembled from a stream: text pieces kept in an array and joined once
+ * (memory stays O(answer)), the finish reason and the usage counts. Both surface decoders
+ * write into one of these.
+ */
+import type { FinishReason, TextListener, Usage } from './types.js';
+
+export class AnswerBuilder {
+  private readonly pieces: string[] = [];
+  private chars = 0;
+  finishReason: FinishReason = null;
+  usage: Usage = {};
+  /** The model the gateway says answered (may differ from the one asked for). */
+  model: string | undefined;
+
+  constructor(private readonly onText?: TextListener) {}
+
+  appendText(piece: string): void {
+    if (piece === '') return;
+    this.pieces.push(piece);
+    this.chars += piece.length;
+    this.onText?.(piece, this.chars);
+  }
+
+  get length(): number {
+    return this.chars;
+  }
+
+  text(): string {
+    if (this.pieces.length > 1) {
+      const joined = this.pieces.join('');
+      this.pieces.length = 0;
+      this.pieces.push(joined);
+    }
+    return this.pieces[0] ?? '';
+  }
+}
+
+/** A token count worth reporting: a finite, non-negative, safe integer; anything else is dropped. */
+export function tokenCount(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+/** Drops the fields that are undefined, so absent counts stay absent in JSON. */
+export function compactUsage(usage: Usage): Usage {
+  const out: Usage = {};
+  for (const key of ['prompt_tokens', 'completion_tokens', 'total_tokens', 'cached_tokens'] as const) {
+    const v = usage[key];
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}

@@ -1,0 +1,77 @@
+/**
+ * The life of one call to ezrouter: one deadline for the whole call (retries and backoff
+ * included) and the caller's cancellation, folded into a single AbortSignal that every HTTP
+ * attempt of the call uses. When the signal fires, `reason` says why.
+ */
+
+export type AbortReason = 'deadline' | 'cancelled';
+
+export class CallScope {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly detachParent: () => void;
+  private abortReason: AbortReason | undefined;
+  readonly deadlineAt: number;
+
+  constructor(
+    readonly timeoutMs: number,
+    parent?: AbortSignal,
+  ) {
+    this.deadlineAt = Date.now() + timeoutMs;
+    this.timer = setTimeout(() => this.abort('deadline'), timeoutMs);
+    this.timer.unref?.();
+    const onParentAbort = (): void => this.abort('cancelled');
+    if (parent?.aborted) onParentAbort();
+    else parent?.addEventListener('abort', onParentAbort, { once: true });
+    this.detachParent = () => parent?.removeEventListener('abort', onParentAbort);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Why the call was aborted, or undefined while it is alive. */
+  get reason(): AbortReason | undefined {
+    return this.abortReason;
+  }
+
+  /** Milliseconds left before the deadline (never negative). */
+  timeLeft(): number {
+    return Math.max(0, this.deadlineAt - Date.now());
+  }
+
+  /**
+   * Ends the scope once the call has its answer: timers stop, and a deadline that would fire
+   * later can no longer touch a completed answer.
+   */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.detachParent();
+  }
+
+  private abort(reason: AbortReason): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    clearTimeout(this.timer);
+    this.controller.abort(new Error(reason === 'deadline' ? 'call deadline passed' : 'call cancelled'));
+  }
+}
+
+/** Resolves after `ms`, or rejects as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,171 @@
+/**
+ * The ezrouter client the tools use: `complete` (surface choice, request, stream, aggregated
+ * answer), the cached catalog and the balance. It knows nothing of MCP.
+ */
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Redactor } from '../redact.js';
+import { AnswerBuilder, compactUsage } from './answer.js';
+import { buildAnthropicRequest, AnthropicStream } from './anthropic.js';
+import { parseBalance, type Balance } from './balance.js';
+import { CallScope } from './call-scope.js';
+import { Catalog, chooseSurface, suggestModels, type CatalogSnapshot } from './catalog.js';
+import { EzrouterError } from './errors.js';
+import { HttpClient, readCapped, type UpstreamRequest } from './http.js';
+import { buildOpenAIRequest, OpenAIStream } from './openai.js';
+import { readAnswer } from './stream-reader.js';
+import type { Completion, CompletionRequest, Surface, TextListener } from './types.js';
+
+export const MODELS_PATH = '/v1/models';
+export const BALANCE_PATH = '/v1/user/balance';
+/** JSON bodies of the catalog and balance endpoints are read up to this size. */
+const MAX_JSON_BYTES = 8 * 1024 * 1024;
+
+export interface EzrouterClientOptions {
+  config: Readonly<Config>;
+  dispatcher: Dispatcher;
+  log: Logger;
+  redact: Redactor;
+  userAgent: string;
+  /** First retry backoff (default 500 ms); tests shorten it. */
+  retryBaseDelayMs?: number;
+  /** Called when a catalog refresh finds the model list changed. */
+  onCatalogChange?: () => void;
+}
+
+export interface CompleteOptions {
+  surface: Surface | 'auto';
+  signal?: AbortSignal;
+  onText?: TextListener;
+}
+
+export class EzrouterClient {
+  readonly catalog: Catalog;
+  private readonly http: HttpClient;
+
+  constructor(private readonly options: EzrouterClientOptions) {
+    const { config } = options;
+    this.http = new HttpClient({
+      baseUrl: config.baseUrl,
+      apiKey: config.apiKey,
+      dispatcher: options.dispatcher,
+      idleTimeoutMs: config.idleTimeoutMs,
+      retry: { maxRetries: config.maxRetries, baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: 8_000 },
+      log: options.log,
+      redact: options.redact,
+      userAgent: options.userAgent,
+    });
+    this.catalog = new Catalog(() => this.fetchCatalog(), config.modelsTtlMs, options.onCatalogChange);
+  }
+
+  /** Asks a model and returns its whole answer, consuming the stream whatever the surface. */
+  async complete(req: CompletionRequest, options: CompleteOptions): Promise<Completion> {
+    const surface = options.surface === 'auto' ? await this.autoSurface(req.model) : options.surface;
+    const upstream: UpstreamRequest =
+      surface === 'anthropic'
+        ? buildAnthropicRequest(req, this.options.config.anthropicMaxTokens)
+        : buildOpenAIRequest(req);
+    const scope = new CallScope(this.options.config.timeoutMs, options.signal);
+    const answer = new AnswerBuilder(options.onText);
+    try {
+      const res = await this.http.send(upstream, scope);
+      const protocol = surface === 'anthropic' ? new AnthropicStream(answer, res.requestId) : new OpenAIStream(answer, res.requestId);
+      await readAnswer(res, protocol, answer, (error) => this.http.transportError(error, scope, upstream.path));
+      const usage = compactUsage(answer.usage);
+      if (usage.total_tokens === undefined && usage.prompt_tokens !== undefined && usage.completion_tokens !== undefined) {
+        usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+      }
+      const completion: Completion = {
+        text: answer.text(),
+        model: answer.model ?? req.model,
+        surface,
+        finish_reason: answer.finishReason,
+        usage,
+      };
+      if (res.requestId) completion.request_id = res.requestId;
+      return completion;
+    } catch (error) {
+      if (error instanceof EzrouterError && error.code === 'model_unavailable') throw await this.withSuggestions(error, req.model);
+      throw error;
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** The catalog (cached for EZROUTER_MODELS_TTL_MS unless `refresh`). */
+  models(options: { refresh?: boolean } = {}): Promise<CatalogSnapshot> {
+    return this.catalog.get(options);
+  }
+
+  /** The account balance as the gateway reports it; a missing endpoint is `not_supported`. */
+  async balance(signal?: AbortSignal): Promise<Balance> {
+    try {
+      return parseBalance(await this.getJson(BALANCE_PATH, signal));
+    } catch (error) {
+      if (error instanceof EzrouterError && error.code === 'not_supported') {
+        throw error.with({
+          message: `This ezrouter gateway does not offer a balance endpoint (GET ${BALANCE_PATH} answered ${error.status ?? 'not found'}): check the balance in the ezrouter dashboard instead.`,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** What `auto` picks for a model: needs the catalog; without one, the OpenAI surface. */
+  async autoSurface(model: string): Promise<Surface> {
+    try {
+      return chooseSurface(model, (await this.catalog.get()).models);
+    } catch (error) {
+      this.options.log.debug('catalog unavailable, auto surface falls back to openai', { error });
+      return 'openai';
+    }
+  }
+
+  private fetchCatalog(): Promise<unknown> {
+    return this.getJson(MODELS_PATH);
+  }
+
+  private async getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+    const scope = new CallScope(this.options.config.timeoutMs, signal);
+    try {
+      const res = await this.http.send({ method: 'GET', path, auth: 'bearer' }, scope);
+      const text = await readCapped(res.body, MAX_JSON_BYTES, scope).catch((error: unknown) => {
+        throw this.http.transportError(error, scope, path);
+      });
+      if (!res.contentType.toLowerCase().includes('json') && !text.trimStart().startsWith('{')) {
+        throw new EzrouterError({
+          code: 'bad_response',
+          message: `ezrouter answered GET ${path} with "${res.contentType || 'no content type'}" instead of JSON: check EZROUTER_BASE_URL points at the gateway itself.`,
+          status: res.status,
+          requestId: res.requestId,
+        });
+      }
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new EzrouterError({
+          code: 'bad_response',
+          message: `ezrouter answered GET ${path} with JSON that does not parse.`,
+          status: res.status,
+          requestId: res.requestId,
+        });
+      }
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  private async withSuggestions(error: EzrouterError, model: string): Promise<EzrouterError> {
+    let suggestions: string[] = [];
+    try {
+      suggestions = suggestModels(model, (await this.catalog.get()).models);
+    } catch {
+      // No catalog, no suggestions: the error itself still stands.
+    }
+    const hint = suggestions.length > 0 ? ` Closest catalog ids: ${suggestions.join(', ')}.` : '';
+    return error.with({
+      message: `ezrouter cannot serve model "${model}" for this key.${hint} Call list_models to see every available model.`,
+    });
+  }
+}

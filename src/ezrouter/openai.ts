@@ -1,0 +1,114 @@
+/**
+ * The OpenAI-compatible surface: `POST {base}/v1/chat/completions` with Bearer auth. ezrouter
+ * always answers it with an SSE stream of `chat.completion.chunk`s ending in `data: [DONE]`;
+ * a plain `chat.completion` JSON body is accepted too.
+ */
+import { AnswerBuilder, tokenCount } from './answer.js';
+import { envelopeFrom, streamErrorFrame } from './errors.js';
+import type { UpstreamRequest } from './http.js';
+import { isRecord } from './json.js';
+import { malformedFrame, type StreamProtocol } from './stream-protocol.js';
+import type { CompletionRequest, Usage } from './types.js';
+
+export const OPENAI_CHAT_PATH = '/v1/chat/completions';
+
+export function buildOpenAIRequest(req: CompletionRequest): UpstreamRequest {
+  const messages: { role: string; content: string }[] = [];
+  if (req.system) messages.push({ role: 'system', content: req.system });
+  for (const m of req.messages) messages.push({ role: m.role, content: m.content });
+  const body: Record<string, unknown> = {
+    model: req.model,
+    messages,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  if (req.maxTokens !== undefined) body['max_tokens'] = req.maxTokens;
+  if (req.temperature !== undefined) body['temperature'] = req.temperature;
+  if (req.topP !== undefined) body['top_p'] = req.topP;
+  if (req.stop !== undefined && req.stop.length > 0) body['stop'] = req.stop;
+  if (req.userId !== undefined) body['user_id'] = req.userId;
+  return { method: 'POST', path: OPENAI_CHAT_PATH, auth: 'bearer', body };
+}
+
+/** Usage from the final chunk: `prompt_tokens`/`completion_tokens`/`total_tokens`, never `output_tokens`. */
+export function openAIUsage(raw: unknown): Usage {
+  if (!isRecord(raw)) return {};
+  const details = raw['prompt_tokens_details'];
+  return {
+    prompt_tokens: tokenCount(raw['prompt_tokens']),
+    completion_tokens: tokenCount(raw['completion_tokens']),
+    total_tokens: tokenCount(raw['total_tokens']),
+    cached_tokens: isRecord(details) ? tokenCount(details['cached_tokens']) : undefined,
+  };
+}
+
+export class OpenAIStream implements StreamProtocol {
+  finished = false;
+
+  constructor(
+    private readonly answer: AnswerBuilder,
+    private readonly requestId: string | undefined,
+  ) {}
+
+  onEvent(name: string | undefined, data: string): void {
+    if (this.finished) return;
+    if (data === '[DONE]') {
+      this.finished = true;
+      return;
+    }
+    let chunk: unknown;
+    try {
+      chunk = JSON.parse(data);
+    } catch {
+      throw malformedFrame(data, this.requestId);
+    }
+    if (!isRecord(chunk)) throw malformedFrame(data, this.requestId);
+    if (chunk['error'] !== undefined && chunk['error'] !== null || name === 'error') {
+      throw streamErrorFrame(envelopeFrom(chunk), this.answer.length > 0, this.requestId);
+    }
+    this.onChunk(chunk);
+  }
+
+  onJsonBody(body: unknown): void {
+    if (!isRecord(body) || !Array.isArray(body['choices'])) {
+      throw malformedFrame(JSON.stringify(body) ?? '', this.requestId);
+    }
+    const choice = body['choices'][0];
+    if (isRecord(choice)) {
+      const message = choice['message'];
+      if (isRecord(message) && typeof message['content'] === 'string') this.answer.appendText(message['content']);
+      this.takeFinishReason(choice['finish_reason']);
+    }
+    this.takeModelAndUsage(body);
+    this.finished = true;
+  }
+
+  private onChunk(chunk: Record<string, unknown>): void {
+    const choices = chunk['choices'];
+    // The usage chunk has an empty `choices`; role-only deltas have no content;
+    // `reasoning_content` / `reasoning` are thinking, never answer text.
+    if (Array.isArray(choices) && choices.length > 0) {
+      const choice: unknown = choices[0];
+      if (isRecord(choice)) {
+        const delta = choice['delta'];
+        if (isRecord(delta)) {
+          const content = delta['content'];
+          if (typeof content === 'string') this.answer.appendText(content);
+        }
+        this.takeFinishReason(choice['finish_reason']);
+      }
+    }
+    this.takeModelAndUsage(chunk);
+  }
+
+  private takeFinishReason(value: unknown): void {
+    if (typeof value === 'string' && value !== '') this.answer.finishReason = value;
+  }
+
+  private takeModelAndUsage(chunk: Record<string, unknown>): void {
+    const model = chunk['model'];
+    if (typeof model === 'string' && model !== '') this.answer.model = model;
+    const usage = chunk['usage'];
+    if (isRecord(usage)) this.answer.usage = openAIUsage(usage);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Runs the server on stdio and owns the process lifecycle: when stdin closes, or on SIGINT /
+ * SIGTERM, every in-flight upstream request is aborted and the process exits within a second.
+ */
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Config } from './config.js';
+import { createDispatcher } from './ezrouter/http.js';
+import { createLogger } from './log.js';
+import { createRedactor, maskKey } from './redact.js';
+import { createServer } from './server.js';
+import { VERSION } from './version.js';
+
+/** Longest we wait for a clean close before exiting anyway. */
+const SHUTDOWN_GRACE_MS = 500;
+
+export async function serveStdio(config: Readonly<Config>): Promise<void> {
+  const redact = createRedactor(config.apiKey);
+  const log = createLogger(config.logLevel, redact);
+  const dispatcher = createDispatcher(config);
+  const server = createServer(config, { dispatcher, log });
+  const transport = new StdioServerTransport();
+
+  let stopping = false;
+  const shutdown = (why: string, exitCode = 0): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`shutting down (${why})`);
+    const force = setTimeout(() => process.exit(exitCode), SHUTDOWN_GRACE_MS);
+    force.unref();
+    // Closing the server aborts every in-flight handler's signal, which aborts its upstream request.
+    Promise.allSettled([server.close(), dispatcher.destroy()]).finally(() => process.exit(exitCode));
+  };
+
+  transport.onerror = (error) => log.warn('ignored a message that is not valid JSON-RPC', { error });
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.stdin.on('close', () => shutdown('stdin closed'));
+  process.stdout.on('error', () => shutdown('stdout closed'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  await server.connect(transport);
+  const onclose = server.server.onclose;
+  server.server.onclose = () => {
+    onclose?.();
+    shutdown('transport closed');
+  };
+  log.info(`ezrouter-mcp ${VERSION} ready on stdio`, {
+    gateway: config.baseUrl,
+    key: config.apiKey ? maskKey(config.apiKey) : 'missing (set EZROUTER_API_KEY)',
+  });
+}

@@ -1,0 +1,44 @@
+/** The `get_balance` tool: the ezrouter account balance, exactly as the gateway reports it. */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { ToolContext } from './context.js';
+import { failureResult } from './result.js';
+
+export const getBalanceOutput = {
+  balance: z.number().nullable().describe('The balance amount, or null when the response shape was not recognised.'),
+  currency: z.string().nullable().describe('The currency, when ezrouter said it.'),
+  raw: z.unknown().describe('The JSON body ezrouter returned, unmodified.'),
+};
+
+/** The raw body is shown in text up to this many characters. */
+const RAW_TEXT_LIMIT = 500;
+
+export function registerGetBalanceTool(server: McpServer, ctx: ToolContext): void {
+  server.registerTool(
+    'get_balance',
+    {
+      title: 'Show the ezrouter balance',
+      description:
+        'Show the remaining balance of the ezrouter account behind this server. Use it when the user asks about credit or cost, or after an insufficient_balance error.',
+      outputSchema: getBalanceOutput,
+      annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
+    },
+    async (extra) => {
+      try {
+        const result = await ctx.client.balance(extra.signal);
+        const raw = ctx.redact(JSON.stringify(result.raw) ?? 'null');
+        const shownRaw = raw.length > RAW_TEXT_LIMIT ? `${raw.slice(0, RAW_TEXT_LIMIT)}…` : raw;
+        const text =
+          result.balance === null
+            ? `ezrouter answered the balance request in a shape this server does not recognise, so no amount is shown. Raw response: ${shownRaw}`
+            : `ezrouter balance: ${result.balance}${result.currency ? ` ${result.currency}` : ' (currency not stated)'}.`;
+        return {
+          content: [{ type: 'text', text }],
+          structuredContent: { balance: result.balance, currency: result.currency, raw: JSON.parse(raw) as unknown },
+        };
+      } catch (error) {
+        return failureResult(error, ctx.redact, ctx.log);
+      }
+    },
+  );
+}

@@ -1,0 +1,65 @@
+/**
+ * The one place failures become MCP tool results: `isError: true`, an actionable sentence
+ * ending with the stable code and request id, `_meta.error` for clients to switch on, and the
+ * partial answer (marked incomplete) when text had arrived. Everything passes the redactor.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log.js';
+import { cleanUpstreamMessage, type Redactor } from '../redact.js';
+import { CallCancelledError, EzrouterError, type ErrorCode } from '../ezrouter/errors.js';
+
+export interface ErrorMeta {
+  code: ErrorCode;
+  retryable: boolean;
+  status?: number;
+  upstream_code?: string;
+  request_id?: string;
+}
+
+export function errorResult(error: EzrouterError, redact: Redactor): CallToolResult {
+  const meta: ErrorMeta = { code: error.code, retryable: error.retryable };
+  if (error.status !== undefined) meta.status = error.status;
+  if (error.upstreamCode) meta.upstream_code = redact(error.upstreamCode);
+  if (error.requestId) meta.request_id = redact(error.requestId);
+
+  const said = cleanUpstreamMessage(error.upstreamMessage, redact);
+  const tail = meta.request_id ? `(ezrouter error: ${error.code}, request id: ${meta.request_id})` : `(ezrouter error: ${error.code})`;
+  const sentence = ensurePeriod(error.message);
+  const text = redact(said ? `${sentence} ezrouter said: "${said}" ${tail}` : `${sentence} ${tail}`);
+
+  const content: CallToolResult['content'] = [{ type: 'text', text }];
+  if (error.partialText) {
+    content.push({
+      type: 'text',
+      text: `INCOMPLETE ANSWER (the stream stopped early; ${error.partialText.length} characters arrived before the failure):\n\n${redact.secretOnly(error.partialText)}`,
+    });
+  }
+  return { content, isError: true, _meta: { error: meta } };
+}
+
+/** An argument problem found by the handler itself (not by the schema). */
+export function invalidRequest(message: string, redact: Redactor): CallToolResult {
+  return errorResult(new EzrouterError({ code: 'invalid_request', message }), redact);
+}
+
+/** Any failure thrown by a tool handler, as a result. Unexpected errors are logged, never thrown. */
+export function failureResult(error: unknown, redact: Redactor, log: Logger): CallToolResult {
+  if (error instanceof EzrouterError) return errorResult(error, redact);
+  if (error instanceof CallCancelledError) {
+    return { content: [{ type: 'text', text: 'The call was cancelled.' }], isError: true };
+  }
+  log.error('unexpected error in a tool handler', { error });
+  const detail = error instanceof Error ? error.message : String(error);
+  return errorResult(
+    new EzrouterError({
+      code: 'upstream_error',
+      message: `ezrouter-mcp hit an unexpected internal error (${detail.slice(0, 200)}); please report it`,
+    }),
+    redact,
+  );
+}
+
+function ensurePeriod(sentence: string): string {
+  const trimmed = sentence.trim();
+  return /[.!?。]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
