@@ -21,6 +21,8 @@ export const DEFAULT_MAX_EVENT_CHARS = 8 * 1024 * 1024;
 export class SseDecoder {
   private readonly decoder = new TextDecoder('utf-8');
   private readonly parser: EventSourceParser;
+  /** The last character fed was a CR, which the parser holds back in case an LF follows. */
+  private endsWithCr = false;
 
   constructor(handlers: SseHandlers, maxEventChars: number = DEFAULT_MAX_EVENT_CHARS) {
     this.parser = createParser({
@@ -36,7 +38,7 @@ export class SseDecoder {
 
   push(chunk: Uint8Array): void {
     const text = this.decoder.decode(chunk, { stream: true });
-    if (text !== '') this.parser.feed(text);
+    if (text !== '') this.feed(text);
   }
 
   /**
@@ -45,6 +47,13 @@ export class SseDecoder {
    */
   end(): void {
     const rest = this.decoder.decode();
-    if (rest !== '') this.parser.feed(rest);
+    if (rest !== '') this.feed(rest);
+    // At the end of the stream a trailing CR is a complete line end: let the parser see it.
+    if (this.endsWithCr) this.feed('\n');
+  }
+
+  private feed(text: string): void {
+    this.endsWithCr = text.charCodeAt(text.length - 1) === 13;
+    this.parser.feed(text);
   }
 }

@@ -1,0 +1,198 @@
+/**
+ * SSE decoding and aggregation: the same bytes, however the network splits them, give the same
+ * answer. Covers CRLF / CR line ends, comments, `data:` without a space, multi-byte UTF-8 split
+ * across chunks, reasoning kept out of the text, usage from the final chunk.
+ */
+import { describe, expect, it } from 'vitest';
+import { AnswerBuilder } from '../src/ezrouter/answer.js';
+import { AnthropicStream } from '../src/ezrouter/anthropic.js';
+import { EzrouterError } from '../src/ezrouter/errors.js';
+import { OpenAIStream } from '../src/ezrouter/openai.js';
+import { SseDecoder } from '../src/ezrouter/sse.js';
+import type { StreamProtocol } from '../src/ezrouter/stream-protocol.js';
+
+const ANSWER = 'Héllo, 世界! 🎉 Ça va? — naïve café.';
+
+function openAIStream(lineEnd = '\n', space = ' '): string {
+  const frame = (json: unknown) => `data:${space}${JSON.stringify(json)}${lineEnd}${lineEnd}`;
+  const pieces = ['Héllo, ', '世界! ', '🎉 Ça', ' va? — ', 'naïve café.'];
+  return [
+    `: PING${lineEnd}${lineEnd}`,
+    frame({ id: 'msg_01abc', object: 'chat.completion.chunk', model: 'gpt-5.2', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }),
+    frame({ id: 'msg_01abc', choices: [{ index: 0, delta: { reasoning_content: 'thinking…', reasoning: 'thinking…' } }] }),
+    ...pieces.map((p) => frame({ id: 'msg_01abc', choices: [{ index: 0, delta: { content: p } }] })),
+    `: PING${lineEnd}`,
+    frame({ id: 'msg_01abc', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+    frame({
+      id: 'msg_01abc',
+      choices: [],
+      usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, prompt_tokens_details: { cached_tokens: 3 }, input_tokens: 11, output_tokens: 0 },
+    }),
+    `data:${space}[DONE]${lineEnd}${lineEnd}`,
+  ].join('');
+}
+
+function anthropicStream(lineEnd = '\n'): string {
+  const ev = (name: string, json: unknown) => `event: ${name}${lineEnd}data: ${JSON.stringify(json)}${lineEnd}${lineEnd}`;
+  return [
+    ev('message_start', { type: 'message_start', message: { id: 'msg_1', model: 'claude-sonnet-4-6', usage: { input_tokens: 20, cache_read_input_tokens: 5, output_tokens: 1 } } }),
+    ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } }),
+    ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } }),
+    ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig' } }),
+    ev('content_block_stop', { type: 'content_block_stop', index: 0 }),
+    ev('content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }),
+    ev('ping', { type: 'ping' }),
+    ...['Héllo, 世界! ', '🎉 Ça va? — ', 'naïve café.'].map((t) =>
+      ev('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: t } }),
+    ),
+    ev('content_block_stop', { type: 'content_block_stop', index: 1 }),
+    ev('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 9 } }),
+    ev('message_stop', { type: 'message_stop' }),
+  ].join('');
+}
+
+type Make = (answer: AnswerBuilder) => StreamProtocol;
+const makeOpenAI: Make = (a) => new OpenAIStream(a, 'rid');
+const makeAnthropic: Make = (a) => new AnthropicStream(a, 'rid');
+
+function decode(chunks: Uint8Array[], make: Make) {
+  const answer = new AnswerBuilder();
+  const protocol = make(answer);
+  const decoder = new SseDecoder({ onEvent: (name, data) => protocol.onEvent(name, data) });
+  for (const c of chunks) decoder.push(c);
+  decoder.end();
+  return { text: answer.text(), finished: protocol.finished, finish: answer.finishReason, usage: answer.usage };
+}
+
+function splitAt(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (const o of [...offsets].sort((a, b) => a - b)) {
+    out.push(bytes.subarray(start, o));
+    start = o;
+  }
+  out.push(bytes.subarray(start));
+  return out;
+}
+
+/** A seeded PRNG so a failing random split can be reproduced. */
+function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const cases: { name: string; body: string; make: Make; usage: object; finish: string }[] = [
+  { name: 'openai, LF', body: openAIStream('\n'), make: makeOpenAI, usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
+  { name: 'openai, CRLF', body: openAIStream('\r\n'), make: makeOpenAI, usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
+  { name: 'openai, CR, data: without space', body: openAIStream('\r', ''), make: makeOpenAI, usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
+  { name: 'anthropic, LF', body: anthropicStream('\n'), make: makeAnthropic, usage: { prompt_tokens: 25, completion_tokens: 9, cached_tokens: 5 }, finish: 'stop' },
+  { name: 'anthropic, CRLF', body: anthropicStream('\r\n'), make: makeAnthropic, usage: { prompt_tokens: 25, completion_tokens: 9, cached_tokens: 5 }, finish: 'stop' },
+];
+
+describe.each(cases)('$name', ({ body, make, usage, finish }) => {
+  const bytes = new TextEncoder().encode(body);
+
+  it('decodes the whole stream in one chunk', () => {
+    const result = decode([bytes], make);
+    expect(result.text).toBe(ANSWER);
+    expect(result.finished).toBe(true);
+    expect(result.finish).toBe(finish);
+    expect(result.usage).toMatchObject(usage);
+    expect(result.usage).not.toHaveProperty('output_tokens');
+  });
+
+  it('gives the same answer split at every byte offset', () => {
+    for (let offset = 1; offset < bytes.length; offset++) {
+      const result = decode(splitAt(bytes, [offset]), make);
+      expect(result.text, `split at ${offset}`).toBe(ANSWER);
+      expect(result.finished, `split at ${offset}`).toBe(true);
+    }
+  });
+
+  it('gives the same answer for 300 random multi-way splits, and byte by byte', () => {
+    const random = mulberry32(0xe2);
+    for (let round = 0; round < 300; round++) {
+      const cuts = Array.from({ length: 1 + Math.floor(random() * 12) }, () => 1 + Math.floor(random() * (bytes.length - 1)));
+      const result = decode(splitAt(bytes, cuts), make);
+      expect(result.text, `round ${round}, cuts ${cuts.join(',')}`).toBe(ANSWER);
+      expect(result.usage).toMatchObject(usage);
+    }
+    const oneByOne = Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
+    expect(decode(oneByOne, make).text).toBe(ANSWER);
+  });
+});
+
+describe('stream edge cases', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+
+  it('a stream cut before [DONE] is not finished, and keeps the text so far', () => {
+    const body = openAIStream();
+    const cut = body.slice(0, body.indexOf('"finish_reason":"stop"') - 40);
+    const result = decode([enc(cut)], makeOpenAI);
+    expect(result.finished).toBe(false);
+    expect(ANSWER.startsWith(result.text)).toBe(true);
+    expect(result.text.length).toBeGreaterThan(0);
+  });
+
+  it('a final frame without its blank line is discarded, not half-read', () => {
+    const result = decode([enc('data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: [DONE]')], makeOpenAI);
+    expect(result.text).toBe('a');
+    expect(result.finished).toBe(false);
+  });
+
+  it('invalid UTF-8 bytes become U+FFFD instead of failing', () => {
+    const head = enc('data: {"choices":[{"delta":{"content":"a');
+    const tail = enc('b"}}]}\n\ndata: [DONE]\n\n');
+    const bytes = new Uint8Array([...head, 0xff, 0xfe, ...tail]);
+    expect(decode([bytes], makeOpenAI).text).toBe('a\uFFFD\uFFFDb');
+  });
+
+  it('an OpenAI error frame after text is stream_interrupted with the upstream code', () => {
+    const body =
+      'data: {"choices":[{"delta":{"content":"partial"}}]}\n\n' +
+      'data: {"error":{"code":"do_request_failed","message":"upstream broke (request id: X)","type":"upstream_error"}}\n\n';
+    let caught: unknown;
+    try {
+      decode([enc(body)], makeOpenAI);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EzrouterError);
+    expect((caught as EzrouterError).code).toBe('stream_interrupted');
+    expect((caught as EzrouterError).upstreamCode).toBe('do_request_failed');
+  });
+
+  it('an Anthropic error event before any text maps by its type', () => {
+    const body = 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
+    expect(() => decode([enc(body)], makeAnthropic)).toThrow(expect.objectContaining({ code: 'upstream_error' }));
+  });
+
+  it('malformed JSON in a frame is bad_response', () => {
+    expect(() => decode([enc('data: {not json\n\n')], makeOpenAI)).toThrow(expect.objectContaining({ code: 'bad_response' }));
+  });
+
+  it('maps every Anthropic stop reason to the OpenAI word', async () => {
+    const { mapStopReason } = await import('../src/ezrouter/anthropic.js');
+    expect(mapStopReason('end_turn')).toBe('stop');
+    expect(mapStopReason('stop_sequence')).toBe('stop');
+    expect(mapStopReason('max_tokens')).toBe('length');
+    expect(mapStopReason('tool_use')).toBe('tool_calls');
+    expect(mapStopReason('refusal')).toBe('content_filter');
+    expect(mapStopReason(null)).toBeNull();
+  });
+
+  it('absurd usage numbers are dropped, not reported', () => {
+    const body =
+      'data: {"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}]}\n\n' +
+      'data: {"choices":[],"usage":{"prompt_tokens":-5,"completion_tokens":1e300,"total_tokens":"12","prompt_tokens_details":{"cached_tokens":2}}}\n\n' +
+      'data: [DONE]\n\n';
+    const result = decode([enc(body)], makeOpenAI);
+    expect(result.usage).toEqual({ prompt_tokens: undefined, completion_tokens: undefined, total_tokens: undefined, cached_tokens: 2 });
+  });
+});
