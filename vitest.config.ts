@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 15_000,
     // Stdio tests spawn the built server; run files in parallel processes, tests in order.
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
   },
 });

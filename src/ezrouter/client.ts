@@ -114,6 +114,8 @@ export class EzrouterClient {
 
   /** What `auto` picks for a model: needs the catalog; without one, the OpenAI surface. */
   async autoSurface(model: string): Promise<Surface> {
+    // Only a claude model can be routed to the Anthropic surface: skip the catalog otherwise.
+    if (chooseSurface(model, [{ id: model, surfaces: ['anthropic'], endpointTypes: ['anthropic'] }]) === 'openai') return 'openai';
     try {
       return chooseSurface(model, (await this.catalog.get()).models);
     } catch (error) {

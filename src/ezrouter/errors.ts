@@ -194,7 +194,8 @@ export function streamErrorFrame(envelope: ErrorEnvelope, textBegan: boolean, re
 
 /** Whether the HTTP layer may send the same request again for this status. */
 export function isRetryableStatus(status: number): boolean {
-  return status === 429 || status >= 500;
+  // 501 Not Implemented and 505 HTTP Version Not Supported do not change on a retry.
+  return status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }
 
 const DEFAULT_SENTENCES: Record<ErrorCode, string> = {

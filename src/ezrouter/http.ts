@@ -230,9 +230,20 @@ export async function readCapped(body: UpstreamResponse['body'], cap: number, sc
     if (scope.signal.aborted) throw error;
     // A body cut short still tells us the status; keep what arrived.
   } finally {
-    body.destroy();
+    discardBody(body);
   }
   return Buffer.concat(pieces).toString('utf8');
+}
+
+/**
+ * Stops reading a body and closes it. A body destroyed before its end makes undici abort the
+ * request and close the socket (never reused after a broken stream); the error it emits for
+ * that is expected, so it is swallowed here instead of surfacing as an unhandled 'error'.
+ */
+export function discardBody(body: UpstreamResponse['body']): void {
+  if (body.destroyed) return;
+  body.on('error', () => {});
+  body.destroy();
 }
 
 export function headerValue(value: string | string[] | undefined): string | undefined {

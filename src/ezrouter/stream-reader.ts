@@ -6,7 +6,7 @@
  */
 import type { AnswerBuilder } from './answer.js';
 import { CallCancelledError, EzrouterError } from './errors.js';
-import type { UpstreamResponse } from './http.js';
+import { discardBody, type UpstreamResponse } from './http.js';
 import { SseDecoder } from './sse.js';
 import type { StreamProtocol } from './stream-protocol.js';
 
@@ -35,7 +35,7 @@ export async function readAnswer(
       });
     }
   } catch (error) {
-    res.body.destroy();
+    discardBody(res.body);
     if (protocol.finished) return;
     if (error instanceof EzrouterError || error instanceof CallCancelledError) {
       throw attachPartial(error, answer, res.requestId);
