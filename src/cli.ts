@@ -12,11 +12,11 @@ import { VERSION } from './version.js';
 async function main(): Promise<void> {
   const parsed = parseArgs(process.argv.slice(2));
   if (parsed.kind === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(USAGE); // --help
     return;
   }
   if (parsed.kind === 'version') {
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${VERSION}\n`); // --version
     return;
   }
   if (parsed.kind === 'error') {
