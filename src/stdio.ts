@@ -8,6 +8,7 @@ import { createDispatcher } from './ezrouter/http.js';
 import { createLogger } from './log.js';
 import { createRedactor, maskKey } from './redact.js';
 import { createServer } from './server.js';
+import { MAX_STDIN_LINE_BYTES, StdinLineGuard } from './stdin-guard.js';
 import { VERSION } from './version.js';
 
 /** Longest we wait for a clean close before exiting anyway. */
@@ -18,7 +19,12 @@ export async function serveStdio(config: Readonly<Config>): Promise<void> {
   const log = createLogger(config.logLevel, redact);
   const dispatcher = createDispatcher(config);
   const server = createServer(config, { dispatcher, log });
-  const transport = new StdioServerTransport();
+  const input = process.stdin.pipe(
+    new StdinLineGuard(MAX_STDIN_LINE_BYTES, (bytes) =>
+      log.warn(`dropped an input line of ${bytes} bytes (over the ${MAX_STDIN_LINE_BYTES}-byte limit)`),
+    ),
+  );
+  const transport = new StdioServerTransport(input, process.stdout);
 
   let stopping = false;
   const shutdown = (why: string, exitCode = 0): void => {

@@ -31,7 +31,13 @@ export const FAST_ENV = {
 } as const;
 
 export async function startHarness(
-  options: { env?: Record<string, string | undefined>; emulator?: EmulatorOptions; retryBaseDelayMs?: number } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    emulator?: EmulatorOptions;
+    retryBaseDelayMs?: number;
+    maxAnswerChars?: number;
+    maxSocketsPerOrigin?: number;
+  } = {},
 ): Promise<Harness> {
   const emulator = await startEmulator(options.emulator);
   const config = loadConfig({
@@ -43,8 +49,13 @@ export async function startHarness(
   const logs: string[] = [];
   const redact = createRedactor(config.apiKey);
   const log = createLogger('debug', redact, { write: (line: string) => logs.push(line) });
-  const dispatcher = createDispatcher(config);
-  const server = createServer(config, { dispatcher, log, retryBaseDelayMs: options.retryBaseDelayMs ?? 5 });
+  const dispatcher = createDispatcher(config, { maxSocketsPerOrigin: options.maxSocketsPerOrigin });
+  const server = createServer(config, {
+    dispatcher,
+    log,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? 5,
+    maxAnswerChars: options.maxAnswerChars,
+  });
   const client = new Client({ name: 'ezrouter-mcp-tests', version: '0.0.0' });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);

@@ -130,6 +130,17 @@ describe('stdio server', () => {
     for (const line of server.lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 
+  it('drops a 12 MB line on stdin instead of dying, and answers the next request', async () => {
+    const server = launch(serverEnv());
+    await server.initialize();
+    const huge = `{"jsonrpc":"2.0","id":999,"method":"tools/call","params":{"name":"complete","arguments":{"prompt":"${'x'.repeat(12 * 1024 * 1024)}"}}}\n`;
+    server.proc.stdin.write(huge);
+    const list = await server.request('tools/list');
+    expect((list['result'] as { tools: unknown[] }).tools).toHaveLength(3);
+    expect(server.proc.exitCode).toBeNull();
+    expect(server.stderr()).toMatch(/dropped an input line of \d+ bytes/);
+  });
+
   it.each(['SIGTERM', 'SIGINT'] as const)('on %s aborts the in-flight upstream request and exits within 1 s', async (signal) => {
     emulator.script({ kind: 'stall' });
     const server = launch(serverEnv());

@@ -3,20 +3,36 @@
  * (memory stays O(answer)), the finish reason and the usage counts. Both surface decoders
  * write into one of these.
  */
+import { EzrouterError } from './errors.js';
 import type { FinishReason, TextListener, Usage } from './types.js';
+
+/** The longest answer kept (characters). Past it the call fails instead of exhausting memory. */
+export const MAX_ANSWER_CHARS = 32 * 1024 * 1024;
 
 export class AnswerBuilder {
   private readonly pieces: string[] = [];
   private chars = 0;
+  /** The answer grew past the cap; nothing more is kept. */
+  overflowed = false;
   finishReason: FinishReason = null;
   usage: Usage = {};
   /** The model the gateway says answered (may differ from the one asked for). */
   model: string | undefined;
 
-  constructor(private readonly onText?: TextListener) {}
+  constructor(
+    private readonly onText?: TextListener,
+    private readonly maxChars: number = MAX_ANSWER_CHARS,
+  ) {}
 
   appendText(piece: string): void {
     if (piece === '') return;
+    if (this.chars + piece.length > this.maxChars) {
+      this.overflowed = true;
+      throw new EzrouterError({
+        code: 'bad_response',
+        message: `The answer grew past ${this.maxChars} characters, more than this server keeps: ask for a shorter answer (set max_tokens).`,
+      });
+    }
     this.pieces.push(piece);
     this.chars += piece.length;
     this.onText?.(piece, this.chars);

@@ -23,7 +23,7 @@ export const REQUEST_ID_HEADER = 'x-oneapi-request-id';
 /** Error bodies are read up to this many bytes; the rest is discarded. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** Sockets per origin: enough for many parallel calls, bounded so a burst cannot exhaust the host. */
-const MAX_SOCKETS_PER_ORIGIN = 64;
+export const MAX_SOCKETS_PER_ORIGIN = 64;
 const MAX_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface RetryPolicy {
@@ -69,12 +69,15 @@ export interface UpstreamResponse {
 }
 
 /** The dispatcher every call shares: keep-alive sockets, bounded per origin, proxy-aware. */
-export function createDispatcher(config: Pick<Config, 'proxy' | 'idleTimeoutMs'>): Dispatcher {
+export function createDispatcher(
+  config: Pick<Config, 'proxy' | 'idleTimeoutMs'>,
+  options: { maxSocketsPerOrigin?: number } = {},
+): Dispatcher {
   return new EnvHttpProxyAgent({
     httpProxy: config.proxy.httpProxy,
     httpsProxy: config.proxy.httpsProxy,
     noProxy: config.proxy.noProxy,
-    connections: MAX_SOCKETS_PER_ORIGIN,
+    connections: options.maxSocketsPerOrigin ?? MAX_SOCKETS_PER_ORIGIN,
     keepAliveTimeout: 30_000,
     connect: { timeout: Math.min(config.idleTimeoutMs, MAX_CONNECT_TIMEOUT_MS) },
   });
