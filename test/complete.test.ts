@@ -118,6 +118,23 @@ describe('complete: success', () => {
     expect(textOf(await h.call('complete', { prompt: 'q', model: 'claude-haiku-4-5' }))).toBe(text);
   });
 
+  it('auto falls back to the OpenAI surface when the catalog cannot be fetched', async () => {
+    h = await startHarness({ env: { EZROUTER_MAX_RETRIES: '0' } });
+    h.emulator.script({ kind: 'error', status: 500 }, { path: '/v1/models' });
+    const result = await h.call('complete', { prompt: 'hi', model: 'claude-sonnet-4-6' });
+    expect(result.isError).toBeFalsy();
+    expect((result.structuredContent as { surface: string }).surface).toBe('openai');
+    expect(h.emulator.count('/v1/models')).toBe(1);
+    expect(h.emulator.count('/anthropic')).toBe(0);
+  });
+
+  it('finish_reason is null when the stream never says', async () => {
+    h = await startHarness();
+    h.emulator.script({ kind: 'stream', text: 'no reason given', finishReason: '' });
+    const result = await h.call('complete', { prompt: 'q', model: 'gpt-5.2' });
+    expect((result.structuredContent as { finish_reason: unknown }).finish_reason).toBeNull();
+  });
+
   it('uses EZROUTER_DEFAULT_MODEL when no model is given', async () => {
     h = await startHarness({ env: { EZROUTER_DEFAULT_MODEL: 'kimi-k2.6' } });
     const result = await h.call('complete', { prompt: 'hello' });
