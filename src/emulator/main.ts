@@ -28,12 +28,13 @@ function parseArgs(argv: string[]): { port: number; key: string | undefined } {
 async function main(): Promise<void> {
   const { port, key } = parseArgs(process.argv.slice(2));
   const emulator = await startEmulator(key === undefined ? { port } : { port, apiKey: key });
-  console.log(`ezrouter emulator listening on ${emulator.url} (key: ${emulator.apiKey})`);
   const stop = (): void => {
     void emulator.close().then(() => process.exit(0));
   };
+  // Handlers first: a parent may signal as soon as it reads the line below.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  console.log(`ezrouter emulator listening on ${emulator.url} (key: ${emulator.apiKey})`);
 }
 
 main().catch((err: unknown) => {

@@ -345,7 +345,7 @@ class EmulatorServer implements Emulator {
     }
 
     await this.timers.sleep(s.headDelayMs ?? 0);
-    if (x.res.destroyed) return;
+    if (x.res.destroyed || x.req.socket.destroyed) return;
     const headers: Record<string, string> = { 'content-type': s.contentType ?? contentType };
     if (!asJson) headers['cache-control'] = 'no-cache';
     x.res.writeHead(s.status ?? 200, headers);

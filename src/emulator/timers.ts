@@ -2,10 +2,11 @@
 export class Timers {
   private readonly sleeping = new Map<NodeJS.Timeout, () => void>();
   private readonly repeating = new Set<NodeJS.Timeout>();
+  private disposed = false;
 
   /** Resolves after `ms`, or immediately when clear() runs. */
   sleep(ms: number): Promise<void> {
-    if (!(ms > 0)) return Promise.resolve();
+    if (this.disposed || !(ms > 0)) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         this.sleeping.delete(t);
@@ -17,6 +18,7 @@ export class Timers {
 
   /** Runs `fn` every `ms`; returns the cancel function. */
   every(ms: number, fn: () => void): () => void {
+    if (this.disposed) return () => undefined;
     const t = setInterval(fn, Math.max(1, ms));
     this.repeating.add(t);
     return () => {
@@ -25,7 +27,9 @@ export class Timers {
     };
   }
 
+  /** Clears every timer (pending sleeps resolve now); later calls schedule nothing. */
   clear(): void {
+    this.disposed = true;
     for (const [t, resolve] of this.sleeping) {
       clearTimeout(t);
       resolve();

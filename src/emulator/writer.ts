@@ -27,18 +27,24 @@ export function destroySocket(socket: Socket | null | undefined): void {
 
 /** A response wrapper that honours backpressure and knows when the connection closed. */
 class Sink {
-  closed = false;
+  private ended = false;
   private lastFlush: Promise<void> = Promise.resolve();
   private readonly closedSignal: Promise<void>;
+  private readonly socket: Socket | null;
 
   constructor(readonly res: ServerResponse) {
+    this.socket = res.socket;
     this.closedSignal = new Promise((resolve) => {
       res.once('close', () => {
-        this.closed = true;
+        this.ended = true;
         resolve();
       });
     });
-    if (res.destroyed) this.closed = true;
+  }
+
+  /** True once the connection is gone (checked synchronously, before 'close' is emitted). */
+  get closed(): boolean {
+    return this.ended || this.res.destroyed || this.socket === null || this.socket.destroyed;
   }
 
   /** Writes one chunk; waits for 'drain' (or close) when the buffer is full. */
