@@ -128,6 +128,32 @@ describe.each(cases)('$name', ({ body, make, usage, finish }) => {
   });
 });
 
+describe('property: random keep-alive comments and random chunking never change the answer', () => {
+  it.each(cases)('$name', ({ body, make, usage, finish }) => {
+    const random = mulberry32(0x5eed);
+    const lineEnd = body.includes('\r\n') ? '\r\n' : body.includes('\r') ? '\r' : '\n';
+    const blank = lineEnd + lineEnd;
+    const frames = body.split(blank).filter((f) => f !== '');
+    for (let round = 0; round < 200; round++) {
+      // Insert 0–3 comment lines (with and without a blank line after them) between frames.
+      const withPings = frames
+        .map((f) => {
+          let pings = '';
+          for (let k = Math.floor(random() * 4); k > 0; k--) pings += random() < 0.5 ? `: PING${blank}` : `:keep-alive${lineEnd}`;
+          return pings + f + blank;
+        })
+        .join('');
+      const bytes = new TextEncoder().encode(withPings);
+      const cuts = Array.from({ length: Math.floor(random() * 20) }, () => 1 + Math.floor(random() * (bytes.length - 1)));
+      const result = decode(splitAt(bytes, cuts), make);
+      expect(result.text, `round ${round}`).toBe(ANSWER);
+      expect(result.finished).toBe(true);
+      expect(result.finish).toBe(finish);
+      expect(result.usage).toMatchObject(usage);
+    }
+  });
+});
+
 describe('stream edge cases', () => {
   const enc = (s: string) => new TextEncoder().encode(s);
 
