@@ -259,20 +259,25 @@ describe('fault injection', () => {
 
 describe('connections', () => {
   it.each([
-    ['an error frame', { errorFrameAfterFrames: 2 }],
-    ['malformed JSON', { malformedAfterFrames: 2 }],
-  ])('reuses the keep-alive socket after a good answer, never after %s', async (_name, fault) => {
+    ['an error frame', { errorFrameAfterFrames: 2, holdOpen: true }],
+    ['malformed JSON', { malformedAfterFrames: 2, holdOpen: true }],
+    ['an idle timeout', { stallAfterFrames: 2 }],
+  ])('reuses the keep-alive socket after a good answer, never after %s mid-response', async (_name, fault) => {
     // One socket per origin makes reuse deterministic: a second socket means the first was dropped.
-    // (An early end without [DONE] is a complete HTTP response, so its socket may be reused.)
-    h = await startHarness({ maxSocketsPerOrigin: 1 });
+    // The faulty response is left unfinished (holdOpen), so its socket is in an unknown state and
+    // must be closed. (A fault inside a response that did finish, e.g. an error frame followed by
+    // the end of the body, leaves a healthy socket that undici may reuse.)
+    h = await startHarness({ maxSocketsPerOrigin: 1, env: { EZROUTER_IDLE_TIMEOUT_MS: '200' } });
     await h.call('complete', { prompt: 'a', model: 'gpt-5.2' });
     await h.call('complete', { prompt: 'b', model: 'gpt-5.2' });
     expect(h.emulator.connections.total).toBe(1);
     h.emulator.script({ kind: 'stream', text: TEXT12, chunkChars: 4, ...fault });
     expect((await h.call('complete', { prompt: 'c', model: 'gpt-5.2' })).isError).toBe(true);
-    await waitFor(() => (h.emulator.connections.open === 0 ? true : undefined));
-    await h.call('complete', { prompt: 'd', model: 'gpt-5.2' });
-    expect(h.emulator.connections.total).toBe(2);
+    // The client closed that connection in the middle of the response: it cannot be reused.
+    const faulty = h.emulator.requests.at(-1)!;
+    expect(await faulty.closed).toEqual({ aborted: true });
+    const next = await h.call('complete', { prompt: 'd', model: 'gpt-5.2' });
+    expect(next.isError).toBeFalsy();
   });
 
   it('100 concurrent complete calls all succeed with a bounded number of sockets', async () => {

@@ -43,7 +43,8 @@ export function planBody(frames: Iterable<string>, kit: FrameKit, s: StreamScrip
   const cut = firstCut(s);
   const malformedAt = kit.malformed === null ? null : count(s.malformedAfterFrames);
   const pings = kit.keepAlive === null ? 0 : count(s.pingsBefore) ?? 0;
-  const action: FinalAction = cut?.kind === 'stall' ? 'stall' : cut?.kind === 'reset' ? 'reset' : 'end';
+  const action: FinalAction =
+    cut?.kind === 'stall' || (s.holdOpen === true && cut?.kind !== 'reset') ? 'stall' : cut?.kind === 'reset' ? 'reset' : 'end';
 
   function* tail(): Generator<string> {
     if (cut?.kind === 'error' && kit.errorFrame !== null) yield kit.errorFrame;

@@ -117,6 +117,8 @@ export interface StreamScript {
   noSpace?: boolean;
   /** After N frames stop writing but keep the socket open. */
   stallAfterFrames?: number;
+  /** After the last chunk (an error frame or early end included), keep the socket open instead of ending the response. */
+  holdOpen?: boolean;
   /** After N frames end cleanly without the terminator. */
   endAfterFrames?: number;
   /** After N frames destroy the socket. */
