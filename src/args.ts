@@ -1,15 +1,28 @@
-/** Command-line arguments: `--help`, `--version`, and flags that mirror the configuration variables. */
+/**
+ * Command-line arguments: `--help`, `--version`, flags that mirror the configuration variables,
+ * and the subcommands `doctor` and `config <client>`. No argument at all means: serve on stdio.
+ */
+import { CLIENT_IDS, isClientId, type ClientId } from './commands/clients.js';
 import { CONFIG_FLAGS, type Env } from './config.js';
 
+const FLAG_LINES = [...CONFIG_FLAGS].map(([flag, name]) => `  ${`${flag} <value>`.padEnd(26)} same as ${name}`).join('\n');
+
 export const USAGE = `Usage: ezrouter-mcp [options]
+       ezrouter-mcp doctor [options]
+       ezrouter-mcp config <client> [--inline-key] [--windows] [--json]
 
 Runs the ezrouter MCP server on stdio (launch it from an MCP client such as Claude Desktop,
 Claude Code, Cursor or VS Code). Configuration comes from the environment; flags override it.
 
+Commands:
+  (none)                     run the stdio MCP server
+  doctor                     check the configuration, the gateway and the key; exit 0 if all is well
+  config <client>            print the configuration snippet for ${CLIENT_IDS.join(', ')}
+
 Options:
   --help                     show this help and exit
   --version                  print the version and exit
-${[...CONFIG_FLAGS].map(([flag, name]) => `  ${`${flag} <value>`.padEnd(26)} same as ${name}`).join('\n')}
+${FLAG_LINES}
 
 Environment:
   EZROUTER_API_KEY           your ezrouter key (required for upstream calls)
@@ -23,11 +36,74 @@ Environment:
   EZROUTER_LOG_LEVEL         debug | info | warn | error | silent (default info)
   EZROUTER_ANTHROPIC_MAX_TOKENS  max_tokens sent on the Anthropic surface when none is given (default 4096)
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY  proxy settings for upstream requests
+  NODE_EXTRA_CA_CERTS        PEM file with extra certificate authorities (private CAs, TLS-inspecting proxies)
 `;
 
-type Parsed = { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; overrides: Env } | { kind: 'error'; message: string };
+export const DOCTOR_USAGE = `Usage: ezrouter-mcp doctor [options]
+
+Checks what the server needs, in order: the configuration (key present, values valid), the
+gateway (reachable at EZROUTER_BASE_URL, TLS, proxy), the key (GET /v1/models), the model
+catalog and the balance, and how long each step took. Reads the same environment variables and
+flags as the server; never prints the key and never runs a completion.
+
+Exit status: 0 all is well (warnings allowed), 1 a check failed, 2 a configuration value is invalid.
+
+Options:
+  --help                     show this help and exit
+${FLAG_LINES}
+`;
+
+export const CONFIG_USAGE = `Usage: ezrouter-mcp config <client> [--inline-key] [--windows] [--json]
+
+Prints the snippet that adds this server to an MCP client, and where to put it.
+
+Clients:
+  claude-desktop             claude_desktop_config.json ("mcpServers")
+  claude-code                the \`claude mcp add\` command and the .mcp.json form
+  cursor                     ~/.cursor/mcp.json or .cursor/mcp.json ("mcpServers")
+  vscode                     .vscode/mcp.json ("servers", key prompted as a password input)
+
+Options:
+  --inline-key               write the key from EZROUTER_API_KEY into the snippet (default: a
+                             placeholder or an environment reference, never the key)
+  --windows                  launch through "cmd /c npx" (default on Windows)
+  --json                     print only the JSON document (for scripts)
+  --help                     show this help and exit
+`;
+
+export interface ConfigArgs {
+  client: ClientId;
+  inlineKey: boolean;
+  windows: boolean | undefined;
+  json: boolean;
+}
+
+export type Parsed =
+  | { kind: 'help'; usage?: string }
+  | { kind: 'version' }
+  | { kind: 'serve'; overrides: Env }
+  | { kind: 'doctor'; overrides: Env }
+  | ({ kind: 'config' } & ConfigArgs)
+  | { kind: 'error'; message: string; usage?: string };
 
 export function parseArgs(argv: readonly string[]): Parsed {
+  if (argv[0] === 'doctor') {
+    const flags = parseFlags(argv.slice(1));
+    if (flags.kind === 'help') return { kind: 'help', usage: DOCTOR_USAGE };
+    if (flags.kind === 'error') return { ...flags, usage: DOCTOR_USAGE };
+    if (flags.kind === 'version') return flags;
+    return { kind: 'doctor', overrides: flags.overrides };
+  }
+  if (argv[0] === 'config') return parseConfigArgs(argv.slice(1));
+  const flags = parseFlags(argv);
+  if (flags.kind === 'overrides') return { kind: 'serve', overrides: flags.overrides };
+  return flags;
+}
+
+type FlagResult = { kind: 'help' } | { kind: 'version' } | { kind: 'overrides'; overrides: Env } | { kind: 'error'; message: string };
+
+/** `--help`, `--version` and the flags that mirror configuration variables (`--flag v` or `--flag=v`). */
+function parseFlags(argv: readonly string[]): FlagResult {
   const overrides: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -41,5 +117,24 @@ export function parseArgs(argv: readonly string[]): Parsed {
     if (value === undefined) return { kind: 'error', message: `${flag} needs a value` };
     overrides[variable] = value;
   }
-  return { kind: 'serve', overrides };
+  return { kind: 'overrides', overrides };
+}
+
+function parseConfigArgs(argv: readonly string[]): Parsed {
+  const options: Omit<ConfigArgs, 'client'> = { inlineKey: false, windows: undefined, json: false };
+  let client: string | undefined;
+  for (const arg of argv) {
+    if (arg === '--help' || arg === '-h') return { kind: 'help', usage: CONFIG_USAGE };
+    else if (arg === '--inline-key') options.inlineKey = true;
+    else if (arg === '--windows') options.windows = true;
+    else if (arg === '--json') options.json = true;
+    else if (arg.startsWith('-')) return { kind: 'error', message: `unknown option for config: ${arg}`, usage: CONFIG_USAGE };
+    else if (client !== undefined) return { kind: 'error', message: `config takes one client, got "${client}" and "${arg}"`, usage: CONFIG_USAGE };
+    else client = arg;
+  }
+  if (client === undefined) return { kind: 'error', message: 'config needs a client', usage: CONFIG_USAGE };
+  if (!isClientId(client)) {
+    return { kind: 'error', message: `unknown client "${client}" (choose one of ${CLIENT_IDS.join(', ')})`, usage: CONFIG_USAGE };
+  }
+  return { kind: 'config', client, ...options };
 }

@@ -2,7 +2,8 @@
 /**
  * The `ezrouter-mcp` command. With no arguments: a stdio MCP server (stdout carries only
  * JSON-RPC; logs go to stderr). `--help` / `--version` print to stdout and exit 0; a bad flag
- * or configuration value is reported on stderr with exit status 2.
+ * or configuration value is reported on stderr with exit status 2. The subcommands `doctor` and
+ * `config <client>` print a report / a client snippet to stdout (they are not the server).
  */
 import { parseArgs, USAGE } from './args.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -12,7 +13,7 @@ import { VERSION } from './version.js';
 async function main(): Promise<void> {
   const parsed = parseArgs(process.argv.slice(2));
   if (parsed.kind === 'help') {
-    process.stdout.write(USAGE); // --help
+    process.stdout.write(parsed.usage ?? USAGE); // --help
     return;
   }
   if (parsed.kind === 'version') {
@@ -20,8 +21,26 @@ async function main(): Promise<void> {
     return;
   }
   if (parsed.kind === 'error') {
-    process.stderr.write(`ezrouter-mcp: ${parsed.message}\n\n${USAGE}`);
+    process.stderr.write(`ezrouter-mcp: ${parsed.message}\n\n${parsed.usage ?? USAGE}`);
     process.exitCode = 2;
+    return;
+  }
+  // Subcommands load their modules only when used: --help stays instant.
+  if (parsed.kind === 'doctor') {
+    const { runDoctor } = await import('./commands/doctor.js');
+    process.exitCode = await runDoctor({
+      env: { ...process.env, ...parsed.overrides },
+      write: (text) => process.stdout.write(text),
+    });
+    return;
+  }
+  if (parsed.kind === 'config') {
+    const { runConfigCommand } = await import('./commands/config-command.js');
+    process.exitCode = runConfigCommand(parsed, {
+      env: process.env,
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
     return;
   }
   let config;

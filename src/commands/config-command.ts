@@ -1,0 +1,123 @@
+/**
+ * `ezrouter-mcp config <client>`: prints the snippet that adds this server to an MCP client,
+ * with where to put it and what to do next. `--json` prints the JSON document alone (for
+ * scripts); `--inline-key` writes the key from EZROUTER_API_KEY into it instead of a reference.
+ */
+import type { Env } from '../config.js';
+import { PACKAGE_NAME } from '../version.js';
+import { claudeAddCommand, clientJson, KEY_PLACEHOLDER, KEY_VARIABLE, SERVER_NAME, type SnippetOptions } from './client-config.js';
+import type { ClientId } from './clients.js';
+import { formatJson } from './json-format.js';
+
+export interface ConfigCommandOptions {
+  client: ClientId;
+  inlineKey: boolean;
+  /** `--windows`; undefined = follow the platform this runs on. */
+  windows: boolean | undefined;
+  json: boolean;
+}
+
+export interface CommandIo {
+  env: Env;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  platform?: NodeJS.Platform;
+}
+
+/** Prints the snippet; returns the exit status (2 when `--inline-key` has no key to read). */
+export function runConfigCommand(options: ConfigCommandOptions, io: CommandIo): number {
+  let inlineKey: string | undefined;
+  if (options.inlineKey) {
+    inlineKey = io.env[KEY_VARIABLE]?.trim();
+    if (!inlineKey) {
+      io.stderr(`ezrouter-mcp: --inline-key copies the key from ${KEY_VARIABLE}, which is not set in this shell.\n`);
+      return 2;
+    }
+  }
+  const snippet: SnippetOptions = {
+    packageName: PACKAGE_NAME,
+    windows: options.windows ?? (io.platform ?? process.platform) === 'win32',
+    inlineKey,
+  };
+  io.stdout(options.json ? `${formatJson(clientJson(options.client, snippet))}\n` : guide(options.client, snippet));
+  if (inlineKey !== undefined) {
+    io.stderr('ezrouter-mcp: this snippet contains your API key: keep it out of version control and screenshots.\n');
+  }
+  return 0;
+}
+
+/** The human-readable guide for one client: where the snippet goes, the snippet, what next. */
+export function guide(client: ClientId, options: SnippetOptions): string {
+  const json = formatJson(clientJson(client, options));
+  const inline = options.inlineKey !== undefined;
+  const lines = GUIDES[client](json, options, inline);
+  if (!options.windows) {
+    lines.push(`- Windows: if the client cannot start npx ("spawn npx ENOENT"), run \`ezrouter-mcp config ${client} --windows\` (uses "cmd /c npx").`);
+  }
+  const doctor = options.windows
+    ? `$env:${KEY_VARIABLE}="sk-..."; npx -y ${options.packageName} doctor   (PowerShell)`
+    : `${KEY_VARIABLE}=sk-... npx -y ${options.packageName} doctor`;
+  lines.push(`- Check the key and the connection first: ${doctor}`);
+  return `${lines.join('\n')}\n`;
+}
+
+type GuideBuilder = (json: string, options: SnippetOptions, inline: boolean) => string[];
+
+const GUIDES: Record<ClientId, GuideBuilder> = {
+  'claude-desktop': (json, _options, inline) => [
+    'Claude Desktop: add this to claude_desktop_config.json (Settings -> Developer -> Edit Config)',
+    '  macOS:   ~/Library/Application Support/Claude/claude_desktop_config.json',
+    '  Windows: %APPDATA%\\Claude\\claude_desktop_config.json',
+    `If the file already has "mcpServers", add the "${SERVER_NAME}" entry inside it.`,
+    '',
+    json,
+    '',
+    ...(inline
+      ? []
+      : [`- Replace ${KEY_PLACEHOLDER} with your key (sk-...): Claude Desktop does not expand environment variables.`]),
+    '- Quit Claude Desktop completely (also from the tray/menu bar) and start it again.',
+    `- Logs: ~/Library/Logs/Claude/mcp-server-${SERVER_NAME}.log (macOS), %APPDATA%\\Claude\\logs\\mcp-server-${SERVER_NAME}.log (Windows).`,
+  ],
+  'claude-code': (json, options, inline) => [
+    'Claude Code: run this once (add --scope user to use it in every project):',
+    '',
+    `  ${claudeAddCommand(options)}`,
+    '',
+    ...(inline
+      ? []
+      : [
+          options.windows
+            ? `  (PowerShell syntax; in cmd.exe write %${KEY_VARIABLE}%.) The shell copies your key into Claude Code's own settings.`
+            : "  The shell copies your key into Claude Code's own settings.",
+          '',
+        ]),
+    inline
+      ? 'or save this as .mcp.json at the project root (it contains your key: do not commit it):'
+      : `or commit this .mcp.json at the project root (Claude Code expands \${${KEY_VARIABLE}} from its environment, so the key stays out of git):`,
+    '',
+    json,
+    '',
+    "- Check it with `claude mcp list` or /mcp inside Claude Code; `claude --debug` shows the server's stderr.",
+  ],
+  cursor: (json, _options, inline) => [
+    'Cursor: add this to ~/.cursor/mcp.json (all projects) or .cursor/mcp.json (this project)',
+    '',
+    json,
+    '',
+    ...(inline
+      ? []
+      : [
+          `- Cursor replaces \${env:${KEY_VARIABLE}} with the variable from its own environment: start Cursor from a shell`,
+          `  where ${KEY_VARIABLE} is set, or use --inline-key for a personal ~/.cursor/mcp.json.`,
+        ]),
+    '- Enable the server in Cursor Settings -> MCP; logs: View -> Output, then "MCP Logs" in the list.',
+  ],
+  vscode: (json, _options, inline) => [
+    'VS Code: save this as .vscode/mcp.json in your workspace (or run "MCP: Open User Configuration" for all workspaces)',
+    '',
+    json,
+    '',
+    ...(inline ? [] : ['- VS Code asks for the key the first time the server starts and stores it encrypted.']),
+    `- Logs: run "MCP: List Servers", pick ${SERVER_NAME}, then "Show Output".`,
+  ],
+};
