@@ -48,10 +48,10 @@ export const completeOutput = {
   finish_reason: z.string().nullable().describe('Why the answer ended: stop, length, tool_calls, content_filter; null if not reported.'),
   usage: z
     .object({
-      prompt_tokens: z.number().int().optional(),
-      completion_tokens: z.number().int().optional(),
-      total_tokens: z.number().int().optional(),
-      cached_tokens: z.number().int().optional(),
+      prompt_tokens: z.number().int().min(0).optional(),
+      completion_tokens: z.number().int().min(0).optional(),
+      total_tokens: z.number().int().min(0).optional(),
+      cached_tokens: z.number().int().min(0).optional(),
     })
     .describe('Token counts as ezrouter reported them.'),
   request_id: z.string().optional().describe('ezrouter request id (x-oneapi-request-id), for support.'),

@@ -24,7 +24,7 @@ export const listModelsOutput = {
       }),
     )
     .describe('The matching models, sorted by id.'),
-  count: z.number().int().describe('How many models matched.'),
+  count: z.number().int().min(0).describe('How many models matched.'),
   fetched_at: z.string().describe('When the catalog was fetched from ezrouter (ISO 8601).'),
   cached: z.boolean().describe('Whether the catalog came from the cache.'),
   stale: z.boolean().optional().describe('True when a refresh failed and this is the last good copy.'),
