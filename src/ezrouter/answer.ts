@@ -1,6 +1,6 @@
 /**
- * The answer being assembled from a stream: text pieces kept in an array and joined once
- * (memory stays O(answer)), the finish reason and the usage counts. Both surface decoders
+ * The answer being assembled from a stream: text pieces kept in an array and joined in blocks,
+ * then once at the end (memory stays O(answer)), the finish reason and the usage counts. Both surface decoders
  * write into one of these.
  */
 import { EzrouterError } from './errors.js';
@@ -9,8 +9,17 @@ import type { FinishReason, TextListener, Usage } from './types.js';
 /** The longest answer kept (characters). Past it the call fails instead of exhausting memory. */
 export const MAX_ANSWER_CHARS = 32 * 1024 * 1024;
 
+/**
+ * Pieces kept before they are joined into one block. Joining copies the characters into a new
+ * flat string, so a piece cut out of a large network chunk (a V8 sliced string) stops pinning
+ * that chunk: memory stays O(answer) whatever the frame sizes.
+ */
+const PIECES_PER_BLOCK = 2048;
+
 export class AnswerBuilder {
   private readonly pieces: string[] = [];
+  /** Joined runs of PIECES_PER_BLOCK pieces, oldest first. */
+  private readonly blocks: string[] = [];
   private chars = 0;
   /** The answer grew past the cap; nothing more is kept. */
   overflowed = false;
@@ -35,6 +44,10 @@ export class AnswerBuilder {
     }
     this.pieces.push(piece);
     this.chars += piece.length;
+    if (this.pieces.length === PIECES_PER_BLOCK) {
+      this.blocks.push(this.pieces.join(''));
+      this.pieces.length = 0;
+    }
     this.onText?.(piece, this.chars);
   }
 
@@ -43,12 +56,16 @@ export class AnswerBuilder {
   }
 
   text(): string {
-    if (this.pieces.length > 1) {
-      const joined = this.pieces.join('');
+    if (this.pieces.length > 0) {
+      this.blocks.push(this.pieces.join(''));
       this.pieces.length = 0;
-      this.pieces.push(joined);
     }
-    return this.pieces[0] ?? '';
+    if (this.blocks.length > 1) {
+      const joined = this.blocks.join('');
+      this.blocks.length = 0;
+      this.blocks.push(joined);
+    }
+    return this.blocks[0] ?? '';
   }
 }
 

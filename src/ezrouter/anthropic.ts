@@ -8,7 +8,13 @@ import { tokenCount, type AnswerBuilder } from './answer.js';
 import { envelopeFrom, streamErrorFrame } from './errors.js';
 import type { UpstreamRequest } from './http.js';
 import { isRecord } from './json.js';
-import { malformedFrame, type StreamProtocol } from './stream-protocol.js';
+import {
+  FrameShape,
+  malformedFrame,
+  type StreamProtocol,
+  type StreamProtocolOptions,
+  type TextFrame,
+} from './stream-protocol.js';
 import type { CompletionRequest, FinishReason } from './types.js';
 
 export const ANTHROPIC_MESSAGES_PATH = '/anthropic/v1/messages';
@@ -52,20 +58,45 @@ export function buildAnthropicRequest(req: CompletionRequest, defaultMaxTokens: 
   };
 }
 
+/**
+ * An event whose only effect is answer text: a `content_block_delta` with a `text_delta`. What
+ * the fast path learns its shape from (see FrameShape).
+ */
+export function anthropicTextFrame(name: string | undefined, event: unknown): TextFrame | undefined {
+  if (!isRecord(event)) return undefined;
+  const type = typeof event['type'] === 'string' ? event['type'] : name;
+  if (type !== 'content_block_delta') return undefined;
+  const delta = event['delta'];
+  if (!isRecord(delta) || delta['type'] !== 'text_delta' || typeof delta['text'] !== 'string') return undefined;
+  return { text: delta['text'], model: undefined };
+}
+
 export class AnthropicStream implements StreamProtocol {
   finished = false;
   private inputTokens: number | undefined;
   private cacheRead: number | undefined;
   private cacheCreation: number | undefined;
   private outputTokens: number | undefined;
+  readonly shape: FrameShape | undefined;
 
   constructor(
     private readonly answer: AnswerBuilder,
     private readonly requestId: string | undefined,
-  ) {}
+    options: StreamProtocolOptions = {},
+  ) {
+    this.shape = options.fastPath === false ? undefined : new FrameShape(anthropicTextFrame, (text) => this.takeShaped(text));
+  }
 
   onEvent(name: string | undefined, data: string): void {
     if (this.finished) return;
+    const shape = this.shape;
+    if (shape !== undefined) {
+      const text = shape.match(name, data);
+      if (text !== undefined) {
+        this.takeShaped(text);
+        return;
+      }
+    }
     let event: unknown;
     try {
       event = JSON.parse(data);
@@ -95,6 +126,7 @@ export class AnthropicStream implements StreamProtocol {
         // thinking_delta, signature_delta and input_json_delta are not answer text.
         if (isRecord(delta) && delta['type'] === 'text_delta' && typeof delta['text'] === 'string') {
           this.answer.appendText(delta['text']);
+          shape?.learn(name, data, { text: delta['text'], model: undefined });
         }
         break;
       }
@@ -115,6 +147,12 @@ export class AnthropicStream implements StreamProtocol {
         // ping, content_block_stop and future event types carry nothing we need.
         break;
     }
+  }
+
+  /** An event of the learned shape: exactly what the full path does for it (see FrameShape). */
+  private takeShaped(text: string): void {
+    if (this.finished) return;
+    this.answer.appendText(text);
   }
 
   onJsonBody(body: unknown): void {

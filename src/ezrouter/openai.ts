@@ -7,7 +7,13 @@ import { AnswerBuilder, tokenCount } from './answer.js';
 import { envelopeFrom, streamErrorFrame } from './errors.js';
 import type { UpstreamRequest } from './http.js';
 import { isRecord } from './json.js';
-import { malformedFrame, type StreamProtocol } from './stream-protocol.js';
+import {
+  FrameShape,
+  malformedFrame,
+  type StreamProtocol,
+  type StreamProtocolOptions,
+  type TextFrame,
+} from './stream-protocol.js';
 import type { CompletionRequest, Usage } from './types.js';
 
 export const OPENAI_CHAT_PATH = '/v1/chat/completions';
@@ -42,19 +48,49 @@ export function openAIUsage(raw: unknown): Usage {
   };
 }
 
+/**
+ * A chunk whose only effect is answer text (and the model name): a content delta without finish
+ * reason, usage or error. What the fast path learns its shape from (see FrameShape).
+ */
+export function openAITextFrame(name: string | undefined, chunk: unknown): TextFrame | undefined {
+  if (name === 'error' || !isRecord(chunk) || (chunk['error'] !== undefined && chunk['error'] !== null)) return undefined;
+  const choices = chunk['choices'];
+  if (!Array.isArray(choices) || choices.length === 0) return undefined;
+  const choice: unknown = choices[0];
+  if (!isRecord(choice)) return undefined;
+  const delta = choice['delta'];
+  if (!isRecord(delta) || typeof delta['content'] !== 'string') return undefined;
+  const finish = choice['finish_reason'];
+  if ((typeof finish === 'string' && finish !== '') || isRecord(chunk['usage'])) return undefined;
+  const model = chunk['model'];
+  return { text: delta['content'], model: typeof model === 'string' && model !== '' ? model : undefined };
+}
+
 export class OpenAIStream implements StreamProtocol {
   finished = false;
+  readonly shape: FrameShape | undefined;
 
   constructor(
     private readonly answer: AnswerBuilder,
     private readonly requestId: string | undefined,
-  ) {}
+    options: StreamProtocolOptions = {},
+  ) {
+    this.shape = options.fastPath === false ? undefined : new FrameShape(openAITextFrame, (text) => this.takeShaped(text));
+  }
 
   onEvent(name: string | undefined, data: string): void {
     if (this.finished) return;
     if (data === '[DONE]') {
       this.finished = true;
       return;
+    }
+    const shape = this.shape;
+    if (shape !== undefined) {
+      const text = shape.match(name, data);
+      if (text !== undefined) {
+        this.takeShaped(text);
+        return;
+      }
     }
     let chunk: unknown;
     try {
@@ -67,6 +103,18 @@ export class OpenAIStream implements StreamProtocol {
       throw streamErrorFrame(envelopeFrom(chunk), this.answer.length > 0, this.requestId);
     }
     this.onChunk(chunk);
+    if (shape !== undefined) {
+      const frame = openAITextFrame(name, chunk);
+      if (frame !== undefined) shape.learn(name, data, frame);
+    }
+  }
+
+  /** A frame of the learned shape: exactly what the full path does for it (see FrameShape). */
+  private takeShaped(text: string): void {
+    if (this.finished) return;
+    this.answer.appendText(text);
+    const model = this.shape?.model;
+    if (model !== undefined) this.answer.model = model;
   }
 
   onJsonBody(body: unknown): void {

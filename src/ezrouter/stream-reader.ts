@@ -78,6 +78,7 @@ async function readEventStream(res: UpstreamResponse, protocol: StreamProtocol):
     onOverflow: () => {
       overflow = true;
     },
+    shape: protocol.shape,
   });
   for await (const chunk of res.body as AsyncIterable<Buffer>) {
     decoder.push(chunk);
