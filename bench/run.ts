@@ -7,13 +7,13 @@
  * Options: --only=throughput,decode,e2e,concurrency,cold,memory   --quick (fewer repetitions)
  */
 import { fork } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { MAX_TOKENS, MODEL, PROMPT, createReaders, upstream, type Readers } from './lib/clients.js';
 import { startHostedEmulator, type HostedEmulator } from './lib/emulator.js';
 import { ROOT, SERVER_ENTRY, coldStart, cpuOf, memoryOf, startStdioServer, type StdioSession } from './lib/mcp.js';
-import { interleaved, median, round, settle, timed, type Contender, type Summary } from './lib/stats.js';
+import { interleaved, median, round, settle, timed, type Contender } from './lib/stats.js';
 import { answerText } from './lib/workload.mjs';
 
 const args = process.argv.slice(2);
@@ -228,64 +228,13 @@ async function endToEnd(emu: HostedEmulator, readers: Readers, session: StdioSes
 // ---------------------------------------------------------------------------------------------
 // 3. Cold start: spawn → initialize → tools/list.
 
-/**
- * The esbuild experiments: dist/cli.js and everything it imports in one file, so the cold start
- * resolves and reads one module instead of hundreds; and the same with undici replaced by a stub,
- * the upper bound of what loading undici lazily (on the first upstream call, which tools/list
- * never makes) would save. The stub cannot make calls: it is only ever cold-started. esbuild is
- * not a dependency of this package (it comes with tsx); without it these rows are skipped.
- */
-async function buildBundles(): Promise<Record<string, string>> {
-  try {
-    const esbuild = (await import('esbuild')) as typeof import('esbuild');
-    // Laid out like the package (dist/ beside package.json): src/version.ts reads ../package.json.
-    const root = join(tmpdir(), 'ezrouter-mcp-bench');
-    mkdirSync(join(root, 'dist'), { recursive: true });
-    copyFileSync(`${ROOT}package.json`, join(root, 'package.json'));
-    const stubUndici: import('esbuild').Plugin = {
-      name: 'stub-undici',
-      setup(build) {
-        build.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'stub' }));
-        build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-          contents:
-            'export class EnvHttpProxyAgent { destroy() { return Promise.resolve(); } close() { return Promise.resolve(); } }\n' +
-            "export const errors = {};\nexport function request() { throw new Error('stub'); }\n",
-        }));
-      },
-    };
-    const out: Record<string, string> = {};
-    for (const [name, plugins] of [['bundle', []], ['bundleLazyUndici', [stubUndici]]] as const) {
-      const outfile = join(root, 'dist', `${name}.mjs`);
-      await esbuild.build({
-        entryPoints: [SERVER_ENTRY],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        minify: true,
-        logLevel: 'error',
-        outfile,
-        plugins: [...plugins],
-        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      });
-      out[name] = outfile;
-    }
-    return out;
-  } catch (error) {
-    console.error(`(esbuild experiments skipped: ${error instanceof Error ? error.message : String(error)})`);
-    return {};
-  }
-}
-
 async function coldStarts(emu: HostedEmulator): Promise<void> {
   const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
-  const bundles = await buildBundles();
   const variants: Record<string, string[]> = {
     product: [SERVER_ENTRY],
     minimal: [`${ROOT}bench/minimal-server.mjs`],
     bare: [`${ROOT}bench/bare-stdio.mjs`],
   };
-  for (const [name, file] of Object.entries(bundles)) variants[name] = [file];
   const names = Object.keys(variants);
   const samples: Record<string, { init: number[]; list: number[] }> = Object.fromEntries(names.map((n) => [n, { init: [], list: [] }]));
   for (const name of names) {
@@ -303,13 +252,7 @@ async function coldStarts(emu: HostedEmulator): Promise<void> {
   const section = 'cold start (spawn → response)';
   row(section, 'bare node: hand-written JSON-RPC, no SDK (node floor)', med('bare', 'list'), 'ms', x(med('bare', 'list'), med('minimal', 'list')), `initialize ${round(med('bare', 'init'))} ms`);
   row(section, 'minimal one-tool McpServer (bench/minimal-server.mjs)', med('minimal', 'list'), 'ms', '1×', `initialize ${round(med('minimal', 'init'))} ms`);
-  row(section, 'ezrouter-mcp (node dist/cli.js) → tools/list', med('product', 'list'), 'ms', x(med('product', 'list'), med('minimal', 'list')), `initialize ${round(med('product', 'init'))} ms`);
-  if (bundles['bundle']) {
-    row(section, 'experiment: dist/cli.js bundled by esbuild (one file)', med('bundle', 'list'), 'ms', x(med('bundle', 'list'), med('minimal', 'list')), `initialize ${round(med('bundle', 'init'))} ms`);
-  }
-  if (bundles['bundleLazyUndici']) {
-    row(section, 'experiment: bundled, undici not loaded at start (lazy-load bound)', med('bundleLazyUndici', 'list'), 'ms', x(med('bundleLazyUndici', 'list'), med('minimal', 'list')), `initialize ${round(med('bundleLazyUndici', 'init'))} ms`);
-  }
+  row(section, 'ezrouter-mcp (node dist/cli.js, bundled, undici loaded lazily) → tools/list', med('product', 'list'), 'ms', x(med('product', 'list'), med('minimal', 'list')), `initialize ${round(med('product', 'init'))} ms`);
   results['cold_start'] = Object.fromEntries(names.map((n) => [n, { initializeMedian: med(n, 'init'), toolsListMedian: med(n, 'list'), ...samples[n] }]));
   const ratio = med('product', 'list') / med('minimal', 'list');
   target('cold start to tools/list vs minimal SDK server', '≤ 0.8×', `${round(ratio, 2)}×`, ratio <= 0.8);

@@ -7,7 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.js';
 import { EzrouterClient } from './ezrouter/client.js';
-import { createDispatcher } from './ezrouter/http.js';
+import { lazyDispatcher, type DispatcherSource } from './ezrouter/http.js';
 import { SERVER_INSTRUCTIONS } from './instructions.js';
 import { createLogger, type Logger } from './log.js';
 import { createRedactor, type Redactor } from './redact.js';
@@ -19,7 +19,10 @@ import { registerListModelsTool } from './tools/list-models.js';
 import { PACKAGE_NAME, USER_AGENT, VERSION } from './version.js';
 
 export interface ServerDeps {
-  /** The undici dispatcher for every upstream call; created from the config when absent (and closed with the server). */
+  /**
+   * The undici dispatcher for every upstream call. When absent, the server creates one from the
+   * config on its first upstream call (undici is not even loaded before) and closes it with itself.
+   */
   dispatcher?: Dispatcher;
   log?: Logger;
   /** First retry backoff in ms (default 500); tests shorten it. */
@@ -31,8 +34,8 @@ export interface ServerDeps {
 export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): McpServer {
   const redact: Redactor = createRedactor(config.apiKey);
   const log = deps.log ?? createLogger(config.logLevel, redact);
-  const ownsDispatcher = deps.dispatcher === undefined;
-  const dispatcher = deps.dispatcher ?? createDispatcher(config);
+  const owned = deps.dispatcher ? undefined : lazyDispatcher(config);
+  const dispatcher: DispatcherSource = owned ? owned.get : (deps.dispatcher as Dispatcher);
 
   const server = new McpServer(
     { name: PACKAGE_NAME, title: 'ezrouter', version: VERSION },
@@ -58,11 +61,11 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): M
   registerGetBalanceTool(server, ctx);
   registerModelResources(server, ctx);
 
-  if (ownsDispatcher) {
+  if (owned) {
     const previous = server.server.onclose;
     server.server.onclose = () => {
       previous?.();
-      dispatcher.destroy().catch(() => {});
+      owned.destroy().catch(() => {});
     };
   }
   return server;

@@ -4,7 +4,6 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Config } from './config.js';
-import { createDispatcher } from './ezrouter/http.js';
 import { createLogger } from './log.js';
 import { createRedactor, maskKey } from './redact.js';
 import { createServer } from './server.js';
@@ -17,8 +16,7 @@ const SHUTDOWN_GRACE_MS = 500;
 export async function serveStdio(config: Readonly<Config>): Promise<void> {
   const redact = createRedactor(config.apiKey);
   const log = createLogger(config.logLevel, redact);
-  const dispatcher = createDispatcher(config);
-  const server = createServer(config, { dispatcher, log });
+  const server = createServer(config, { log });
   const input = process.stdin.pipe(
     new StdinLineGuard(MAX_STDIN_LINE_BYTES, (bytes) =>
       log.warn(`dropped an input line of ${bytes} bytes (over the ${MAX_STDIN_LINE_BYTES}-byte limit)`),
@@ -33,8 +31,9 @@ export async function serveStdio(config: Readonly<Config>): Promise<void> {
     log.info(`shutting down (${why})`);
     const force = setTimeout(() => process.exit(exitCode), SHUTDOWN_GRACE_MS);
     force.unref();
-    // Closing the server aborts every in-flight handler's signal, which aborts its upstream request.
-    Promise.allSettled([server.close(), dispatcher.destroy()]).finally(() => process.exit(exitCode));
+    // Closing the server aborts every in-flight handler's signal, which aborts its upstream
+    // request, and closes the dispatcher's sockets.
+    server.close().finally(() => process.exit(exitCode));
   };
 
   transport.onerror = (error) => log.warn('ignored a message that is not valid JSON-RPC', { error });

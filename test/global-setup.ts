@@ -2,7 +2,7 @@
  * Makes sure dist/ is current before the stdio tests spawn it: `npm test` builds first
  * (pretest), and a bare `npx vitest` rebuilds here when any source file is newer than the build.
  */
-import { execFileSync } from 'node:child_process';
+import { execSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -25,6 +25,6 @@ export default function setup(): void {
     // Not built yet.
   }
   if (built < newestMtime(join(root, 'src'))) {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+    execSync('npm run build --silent', { cwd: root, stdio: 'inherit' });
   }
 }

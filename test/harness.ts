@@ -7,7 +7,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
-import { createDispatcher } from '../src/ezrouter/http.js';
+import { createDispatcher } from '../src/ezrouter/dispatcher.js';
 import { createLogger } from '../src/log.js';
 import { createRedactor } from '../src/redact.js';
 import { createServer } from '../src/server.js';

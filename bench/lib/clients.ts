@@ -13,7 +13,7 @@ import OpenAI from 'openai';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../../dist/config.js';
 import { EzrouterClient } from '../../dist/ezrouter/client.js';
-import { createDispatcher } from '../../dist/ezrouter/http.js';
+import { createDispatcher } from '../../dist/ezrouter/dispatcher.js';
 import { silentLogger } from '../../dist/log.js';
 import { createRedactor } from '../../dist/redact.js';
 

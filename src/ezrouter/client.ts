@@ -2,7 +2,6 @@
  * The ezrouter client the tools use: `complete` (surface choice, request, stream, aggregated
  * answer), the cached catalog and the balance. It knows nothing of MCP.
  */
-import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Redactor } from '../redact.js';
@@ -12,7 +11,7 @@ import { parseBalance, type Balance } from './balance.js';
 import { CallScope } from './call-scope.js';
 import { Catalog, chooseSurface, suggestModels, type CatalogSnapshot } from './catalog.js';
 import { EzrouterError } from './errors.js';
-import { HttpClient, readCapped, type UpstreamRequest } from './http.js';
+import { HttpClient, readCapped, type DispatcherSource, type UpstreamRequest } from './http.js';
 import { buildOpenAIRequest, OpenAIStream } from './openai.js';
 import { readAnswer } from './stream-reader.js';
 import type { Completion, CompletionRequest, Surface, TextListener } from './types.js';
@@ -24,7 +23,7 @@ const MAX_JSON_BYTES = 8 * 1024 * 1024;
 
 export interface EzrouterClientOptions {
   config: Readonly<Config>;
-  dispatcher: Dispatcher;
+  dispatcher: DispatcherSource;
   log: Logger;
   redact: Redactor;
   userAgent: string;

@@ -4,8 +4,11 @@
  * between body bytes), the call deadline and cancellation (a CallScope signal), retries with
  * backoff for network errors, 5xx and 429 (only before any response byte was used), and error
  * bodies turned into EzrouterErrors. It knows nothing of MCP.
+ *
+ * undici itself is loaded on the first request, not at start-up: the server's cold start
+ * (initialize, tools/list) never needs it.
  */
-import { EnvHttpProxyAgent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Redactor } from '../redact.js';
@@ -19,12 +22,11 @@ import {
   parseErrorEnvelope,
 } from './errors.js';
 
+import type { DispatcherConfig, DispatcherOptions } from './dispatcher.js';
+
 export const REQUEST_ID_HEADER = 'x-oneapi-request-id';
 /** Error bodies are read up to this many bytes; the rest is discarded. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
-/** Sockets per origin: enough for many parallel calls, bounded so a burst cannot exhaust the host. */
-export const MAX_SOCKETS_PER_ORIGIN = 64;
-const MAX_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -37,7 +39,7 @@ export interface RetryPolicy {
 export interface HttpClientOptions {
   baseUrl: string;
   apiKey: string | undefined;
-  dispatcher: Dispatcher;
+  dispatcher: DispatcherSource;
   idleTimeoutMs: number;
   retry: RetryPolicy;
   log: Logger;
@@ -68,26 +70,41 @@ export interface UpstreamResponse {
   attempts: number;
 }
 
-/** The dispatcher every call shares: keep-alive sockets, bounded per origin, proxy-aware. */
-export function createDispatcher(
-  config: Pick<Config, 'proxy' | 'idleTimeoutMs'>,
-  options: { maxSocketsPerOrigin?: number } = {},
-): Dispatcher {
-  return new EnvHttpProxyAgent({
-    httpProxy: config.proxy.httpProxy,
-    httpsProxy: config.proxy.httpsProxy,
-    noProxy: config.proxy.noProxy,
-    connections: options.maxSocketsPerOrigin ?? MAX_SOCKETS_PER_ORIGIN,
-    keepAliveTimeout: 30_000,
-    connect: { timeout: Math.min(config.idleTimeoutMs, MAX_CONNECT_TIMEOUT_MS) },
-  });
+/** The dispatcher, or a function that creates it on first use (see lazyDispatcher). */
+export type DispatcherSource = Dispatcher | (() => Promise<Dispatcher>);
+
+export interface LazyDispatcher {
+  /** The shared dispatcher, created (and undici loaded) on the first call. */
+  get(): Promise<Dispatcher>;
+  /** Closes its sockets, if it was ever created. */
+  destroy(): Promise<void>;
 }
+
+/** The server's dispatcher (see createDispatcher), created when the first upstream call needs it. */
+export function lazyDispatcher(config: DispatcherConfig, options: DispatcherOptions = {}): LazyDispatcher {
+  let created: Promise<Dispatcher> | undefined;
+  return {
+    get: () => (created ??= import('./dispatcher.js').then((m) => m.createDispatcher(config, options))),
+    destroy: async () => {
+      if (created) await (await created).destroy();
+    },
+  };
+}
+
+let undiciModule: Promise<typeof import('undici')> | undefined;
+const loadUndici = (): Promise<typeof import('undici')> => (undiciModule ??= import('undici'));
 
 export class HttpClient {
   private readonly random: () => number;
+  private dispatcher: Promise<Dispatcher> | undefined;
 
   constructor(private readonly options: HttpClientOptions) {
     this.random = options.random ?? Math.random;
+  }
+
+  private getDispatcher(): Promise<Dispatcher> {
+    const source = this.options.dispatcher;
+    return (this.dispatcher ??= typeof source === 'function' ? source() : Promise.resolve(source));
   }
 
   get baseUrl(): string {
@@ -115,6 +132,7 @@ export class HttpClient {
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
 
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.getDispatcher()]);
     for (let attempt = 1; ; attempt++) {
       let failure: EzrouterError;
       let retryAfterMs: number | undefined;
@@ -123,7 +141,7 @@ export class HttpClient {
           method: req.method,
           headers,
           body,
-          dispatcher: this.options.dispatcher,
+          dispatcher,
           signal: scope.signal,
           headersTimeout: this.options.idleTimeoutMs,
           bodyTimeout: this.options.idleTimeoutMs,
@@ -180,8 +198,10 @@ export class HttpClient {
         cause: error,
       });
     }
-    if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
-      const what = error instanceof undiciErrors.HeadersTimeoutError ? 'respond' : 'send more of the answer';
+    // undici's documented error codes for its headersTimeout / bodyTimeout.
+    const undiciCode = (error as { code?: unknown } | null)?.code;
+    if (undiciCode === 'UND_ERR_HEADERS_TIMEOUT' || undiciCode === 'UND_ERR_BODY_TIMEOUT') {
+      const what = undiciCode === 'UND_ERR_HEADERS_TIMEOUT' ? 'respond' : 'send more of the answer';
       return new EzrouterError({
         code: 'timeout',
         message: `ezrouter did not ${what} within ${this.options.idleTimeoutMs} ms (EZROUTER_IDLE_TIMEOUT_MS): it may be overloaded; raise the variable or try again.`,
