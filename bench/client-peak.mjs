@@ -14,7 +14,7 @@ import { createRedactor } from '../dist/redact.js';
 
 const [url, apiKey, mode] = process.argv.slice(2);
 const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
-const config = loadConfig({ EZROUTER_API_KEY: apiKey, EZROUTER_BASE_URL: url });
+const config = loadConfig({ EZROUTER_API_KEY: apiKey, EZROUTER_BASE_URL: url, EZROUTER_MAX_ANSWER_CHARS: String(32 * 1024 * 1024) });
 const dispatcher = createDispatcher(config);
 const client = new EzrouterClient({ config, dispatcher, log: silentLogger, redact: createRedactor(apiKey), userAgent: 'bench' });
 

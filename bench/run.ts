@@ -277,13 +277,10 @@ async function clientPeak(emu: HostedEmulator, mode: 'product' | 'raw', points: 
 async function memory(emu: HostedEmulator): Promise<void> {
   const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
   const section = 'memory: peak RSS (VmHWM) of the process';
-  const serverPeak = async (points: number, chunkChars: number, v8Flags?: string): Promise<{ idle: number; peak: number; bytes: number }> => {
+  const serverPeak = async (points: number, chunkChars: number): Promise<{ idle: number; peak: number; bytes: number }> => {
     // A 10 MiB answer is a ~21 MiB result message (text and structuredContent.text): more than
     // the SDK client accepts by default (10 MiB), so this client's buffer is raised.
-    const session = await startStdioServer(v8Flags ? { ...env, BENCH_V8_FLAGS: v8Flags } : env, {
-      maxBufferSize: 256 * 1024 * 1024,
-      ...(v8Flags ? { entry: `${ROOT}bench/v8-flags-entry.mjs` } : {}),
-    });
+    const session = await startStdioServer(env, { maxBufferSize: 256 * 1024 * 1024 });
     try {
       await session.call({ prompt: PROMPT, model: MODEL.openai, surface: 'openai' });
       const idle = memoryOf(session.pid).peakMiB;
@@ -298,7 +295,6 @@ async function memory(emu: HostedEmulator): Promise<void> {
   };
   const long = await serverPeak(LONG_POINTS, CHUNK_CHARS);
   const huge = await serverPeak(HUGE_POINTS, HUGE_CHUNK_CHARS);
-  const liftoff = await serverPeak(LONG_POINTS, CHUNK_CHARS, '--liftoff-only');
   const rawLong = await clientPeak(emu, 'raw', LONG_POINTS, CHUNK_CHARS);
   const clientLong = await clientPeak(emu, 'product', LONG_POINTS, CHUNK_CHARS);
   const clientHuge = await clientPeak(emu, 'product', HUGE_POINTS, HUGE_CHUNK_CHARS);
@@ -309,7 +305,6 @@ async function memory(emu: HostedEmulator): Promise<void> {
   row(section, 'server: idle after initialize + one small call', long.idle, 'MiB');
   row(section, `server: while returning the ${longName}`, long.peak, 'MiB', undefined, `${growth(long)}; target < 90 MiB`);
   row(section, `server: while returning a ${hugeName}`, huge.peak, 'MiB', `${round((huge.peak - 80) / hugeMiB, 2)}× answer + 80`, `${growth(huge)}; target < ${round(3 * hugeMiB + 80)} MiB`);
-  row(section, `experiment: server with V8 --liftoff-only, ${longName}`, liftoff.peak, 'MiB', undefined, growth(liftoff));
   row(section, `upstream side alone (no MCP): raw floor, undici reads the ${LONG_CHUNKS / 1000}k-chunk stream`, rawLong.peak, 'MiB', undefined, growth(rawLong));
   row(section, `upstream side alone (no MCP): EzrouterClient, ${longName}`, clientLong.peak, 'MiB', undefined, growth(clientLong));
   row(section, `upstream side alone (no MCP): EzrouterClient, ${hugeName}`, clientHuge.peak, 'MiB', undefined, growth(clientHuge));
@@ -351,7 +346,7 @@ async function memory(emu: HostedEmulator): Promise<void> {
   row(rssSection, 'experiment: node --max-semi-space-size=1, RSS after 1,000 calls', smallYoung.after1000, 'MiB', x(smallYoung.after1000, smallYoung.after100));
   const grew = shipped.after1000 / shipped.after100 - 1;
   target('RSS after 1,000 calls vs after 100', 'within 10%', `${round(grew * 100, 1)}% (live heap ${round(((heap[1] as number) / (heap[0] as number) - 1) * 100, 1)}%)`, Math.abs(grew) <= 0.1);
-  results['memory'] = { long, huge, liftoff, rawLong, clientLong, clientHuge, shipped, smallYoung, liveHeapMiB: heap };
+  results['memory'] = { long, huge, rawLong, clientLong, clientHuge, shipped, smallYoung, liveHeapMiB: heap };
 }
 
 /**

@@ -5,6 +5,7 @@
  * or configuration value is reported on stderr with exit status 2. The subcommands `doctor` and
  * `config <client>` print a report / a client snippet to stdout (they are not the server).
  */
+import { setFlagsFromString } from 'node:v8';
 import { parseArgs, USAGE } from './args.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createRedactor } from './redact.js';
@@ -52,6 +53,10 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // The only WebAssembly here is undici's HTTP parser. Left to tier up, V8 recompiles it with its
+  // optimising compiler once a long stream makes it hot, a ~35 MiB transient on the server's
+  // peak memory for no measurable speed (BENCHMARKS.md, "memory"); the baseline tier is enough.
+  setFlagsFromString('--liftoff-only');
   // The server and its dependencies load only when serving: --help stays instant.
   const { serveStdio } = await import('./stdio.js');
   await serveStdio(config);

@@ -8,6 +8,15 @@ import { LOG_LEVELS, type LogLevel } from './log.js';
 export const DEFAULT_BASE_URL = 'https://www.ezrouter.dev';
 /** `max_tokens` sent on the Anthropic surface when the caller gives none (that API requires one). */
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
+/**
+ * The longest answer `complete` returns, in characters. A success result carries the text twice
+ * (content and structuredContent), and common MCP clients drop any message over 10 MiB: one
+ * million characters stays under that even for CJK text (3 bytes each in UTF-8), and is still
+ * twice the longest answer today's models produce (~128k output tokens).
+ */
+export const DEFAULT_MAX_ANSWER_CHARS = 1_000_000;
+/** The most this server will ever buffer for one answer, whatever is configured. */
+export const MAX_ANSWER_CHARS_LIMIT = 32 * 1024 * 1024;
 
 export interface ProxyConfig {
   httpsProxy: string | undefined;
@@ -27,6 +36,7 @@ export interface Config {
   userId: string | undefined;
   logLevel: LogLevel;
   anthropicMaxTokens: number;
+  maxAnswerChars: number;
   proxy: ProxyConfig;
 }
 
@@ -99,6 +109,10 @@ const VARIABLES = {
   EZROUTER_MODELS_TTL_MS: { schema: wholeMs(300_000, 0), flag: '--models-ttl-ms' },
   EZROUTER_USER_ID: { schema: optionalText, flag: '--user-id' },
   EZROUTER_LOG_LEVEL: { schema: logLevel, flag: '--log-level' },
+  EZROUTER_MAX_ANSWER_CHARS: {
+    schema: wholeCount(DEFAULT_MAX_ANSWER_CHARS, MAX_ANSWER_CHARS_LIMIT).pipe(z.number().min(1000, 'must be at least 1000')),
+    flag: '--max-answer-chars',
+  },
   EZROUTER_ANTHROPIC_MAX_TOKENS: { schema: wholeCount(DEFAULT_ANTHROPIC_MAX_TOKENS, 1_000_000).pipe(z.number().min(1, 'must be at least 1')), flag: '--anthropic-max-tokens' },
 } as const;
 
@@ -137,6 +151,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     userId: value('EZROUTER_USER_ID'),
     logLevel: value('EZROUTER_LOG_LEVEL'),
     anthropicMaxTokens: value('EZROUTER_ANTHROPIC_MAX_TOKENS'),
+    maxAnswerChars: value('EZROUTER_MAX_ANSWER_CHARS'),
     proxy: {
       httpsProxy: nonEmpty(env['HTTPS_PROXY'] ?? env['https_proxy']),
       httpProxy: nonEmpty(env['HTTP_PROXY'] ?? env['http_proxy']),

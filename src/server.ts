@@ -27,8 +27,6 @@ export interface ServerDeps {
   log?: Logger;
   /** First retry backoff in ms (default 500); tests shorten it. */
   retryBaseDelayMs?: number;
-  /** Longest answer kept, in characters (default 32 Mi); tests lower it. */
-  maxAnswerChars?: number;
 }
 
 export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): McpServer {
@@ -48,7 +46,6 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): M
     redact,
     userAgent: USER_AGENT,
     retryBaseDelayMs: deps.retryBaseDelayMs,
-    maxAnswerChars: deps.maxAnswerChars,
     onCatalogChange: () => {
       log.info('the ezrouter model catalog changed');
       if (server.isConnected()) server.sendResourceListChanged();

@@ -17,7 +17,7 @@ interface FaultRow {
   model?: string;
   /** Scripts the emulator; may return a replacement base URL (connection refused). */
   arrange?: (emulator: Emulator) => void | Promise<string | void>;
-  harness?: { retryBaseDelayMs?: number; maxAnswerChars?: number };
+  harness?: { retryBaseDelayMs?: number };
   /** 'ok' for a successful answer. */
   code: string;
   retryable?: boolean;
@@ -182,10 +182,10 @@ const FAULTS: FaultRow[] = [
   },
   {
     fault: 'an answer past the size cap',
-    harness: { maxAnswerChars: 1000 },
+    env: { EZROUTER_MAX_ANSWER_CHARS: '1000' },
     arrange: (e) => e.script({ kind: 'stream', text: 'z'.repeat(5000), chunkChars: 100 }),
-    code: 'bad_response', retryable: false, requests: 1, partial: null, withinMs: 2000,
-    check: (r) => expect(textOf(r)).toMatch(/past 1000 characters/),
+    code: 'bad_response', retryable: false, requests: 1, partial: /\n\nz{1000}$/, withinMs: 2000,
+    check: (r) => expect(textOf(r)).toMatch(/past 1000 characters.*EZROUTER_MAX_ANSWER_CHARS/),
   },
   {
     fault: 'a single stream event over 8 MiB',

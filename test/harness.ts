@@ -35,7 +35,6 @@ export async function startHarness(
     env?: Record<string, string | undefined>;
     emulator?: EmulatorOptions;
     retryBaseDelayMs?: number;
-    maxAnswerChars?: number;
     maxSocketsPerOrigin?: number;
   } = {},
 ): Promise<Harness> {
@@ -54,7 +53,6 @@ export async function startHarness(
     dispatcher,
     log,
     retryBaseDelayMs: options.retryBaseDelayMs ?? 5,
-    maxAnswerChars: options.maxAnswerChars,
   });
   const client = new Client({ name: 'ezrouter-mcp-tests', version: '0.0.0' });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();

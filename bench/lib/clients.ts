@@ -48,7 +48,7 @@ export function upstream(url: string, apiKey: string, surface: Surface): { url: 
 
 export function createReaders(url: string, apiKey: string): Readers {
   const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
-  const config = loadConfig({ EZROUTER_API_KEY: apiKey, EZROUTER_BASE_URL: url, EZROUTER_LOG_LEVEL: 'silent' });
+  const config = loadConfig({ EZROUTER_API_KEY: apiKey, EZROUTER_BASE_URL: url, EZROUTER_LOG_LEVEL: 'silent', EZROUTER_MAX_ANSWER_CHARS: String(32 * 1024 * 1024) });
   const dispatcher = createDispatcher(config);
   const client = new EzrouterClient({
     config,

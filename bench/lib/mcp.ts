@@ -25,7 +25,9 @@ export async function startStdioServer(
     args: [...(options.nodeArgs ?? []), options.entry ?? SERVER_ENTRY],
     // The SDK client drops a message over 10 MiB by default (and closes the connection).
     ...(options.maxBufferSize !== undefined ? { maxBufferSize: options.maxBufferSize } : {}),
-    env: { PATH: process.env['PATH'] ?? '', ...env },
+    // The bench's answers go up to 10 Mi characters: past the server's default cap (which keeps
+    // results deliverable to clients with a 10 MiB message limit), so the cap is raised here.
+    env: { PATH: process.env['PATH'] ?? '', EZROUTER_MAX_ANSWER_CHARS: String(32 * 1024 * 1024), ...env },
     stderr: process.env['BENCH_SERVER_STDERR'] ? 'inherit' : 'ignore',
   });
   const client = new Client({ name: 'ezrouter-mcp-bench', version: '0.0.0' });

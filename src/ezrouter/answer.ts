@@ -6,9 +6,6 @@
 import { EzrouterError } from './errors.js';
 import type { FinishReason, TextListener, Usage } from './types.js';
 
-/** The longest answer kept (characters). Past it the call fails instead of exhausting memory. */
-export const MAX_ANSWER_CHARS = 32 * 1024 * 1024;
-
 /**
  * Pieces kept before they are joined into one block. Joining copies the characters into a new
  * flat string, so a piece cut out of a large network chunk (a V8 sliced string) stops pinning
@@ -21,25 +18,26 @@ export class AnswerBuilder {
   /** Joined runs of PIECES_PER_BLOCK pieces, oldest first. */
   private readonly blocks: string[] = [];
   private chars = 0;
-  /** The answer grew past the cap; nothing more is kept. */
-  overflowed = false;
   finishReason: FinishReason = null;
   usage: Usage = {};
   /** The model the gateway says answered (may differ from the one asked for). */
   model: string | undefined;
 
+  /**
+   * @param maxChars the longest answer kept (EZROUTER_MAX_ANSWER_CHARS); past it the call fails
+   *   with what was kept so far, instead of growing without bound.
+   */
   constructor(
     private readonly onText?: TextListener,
-    private readonly maxChars: number = MAX_ANSWER_CHARS,
+    private readonly maxChars: number = Number.MAX_SAFE_INTEGER,
   ) {}
 
   appendText(piece: string): void {
     if (piece === '') return;
     if (this.chars + piece.length > this.maxChars) {
-      this.overflowed = true;
       throw new EzrouterError({
         code: 'bad_response',
-        message: `The answer grew past ${this.maxChars} characters, more than this server keeps: ask for a shorter answer (set max_tokens).`,
+        message: `The answer grew past ${this.maxChars} characters (EZROUTER_MAX_ANSWER_CHARS), more than this server returns: the part below is all that is kept; ask for a shorter answer (set max_tokens).`,
       });
     }
     this.pieces.push(piece);

@@ -31,8 +31,6 @@ export interface EzrouterClientOptions {
   retryBaseDelayMs?: number;
   /** Called when a catalog refresh finds the model list changed. */
   onCatalogChange?: () => void;
-  /** Longest answer kept, in characters (default MAX_ANSWER_CHARS). */
-  maxAnswerChars?: number;
 }
 
 export interface CompleteOptions {
@@ -68,7 +66,7 @@ export class EzrouterClient {
         ? buildAnthropicRequest(req, this.options.config.anthropicMaxTokens)
         : buildOpenAIRequest(req);
     const scope = new CallScope(this.options.config.timeoutMs, options.signal);
-    const answer = new AnswerBuilder(options.onText, this.options.maxAnswerChars);
+    const answer = new AnswerBuilder(options.onText, this.options.config.maxAnswerChars);
     try {
       const res = await this.http.send(upstream, scope);
       const protocol = surface === 'anthropic' ? new AnthropicStream(answer, res.requestId) : new OpenAIStream(answer, res.requestId);

@@ -122,8 +122,7 @@ function attachPartial<E extends EzrouterError | CallCancelledError>(
   answer: AnswerBuilder,
   requestId: string | undefined,
 ): E | EzrouterError {
-  // An answer past the size cap is not returned, not even in part.
-  if (!(error instanceof EzrouterError) || answer.overflowed) return error;
+  if (!(error instanceof EzrouterError)) return error;
   return error.with({
     partialText: answer.length > 0 ? answer.text() : undefined,
     requestId: error.requestId ?? requestId,
