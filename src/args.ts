@@ -35,6 +35,7 @@ Environment:
   EZROUTER_USER_ID           sent as ezrouter's user_id attribution field
   EZROUTER_LOG_LEVEL         debug | info | warn | error | silent (default info)
   EZROUTER_ANTHROPIC_MAX_TOKENS  max_tokens sent on the Anthropic surface when none is given (default 4096)
+  EZROUTER_MAX_ANSWER_CHARS  longest answer complete returns, in characters (default 1000000)
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY  proxy settings for upstream requests
   NODE_EXTRA_CA_CERTS        PEM file with extra certificate authorities (private CAs, TLS-inspecting proxies)
 `;
