@@ -9,6 +9,7 @@ import { envelopeFrom, streamErrorFrame } from './errors.js';
 import type { UpstreamRequest } from './http.js';
 import { isRecord } from './json.js';
 import {
+  decodeFrame,
   FrameShape,
   malformedFrame,
   type StreamProtocol,
@@ -78,32 +79,22 @@ export class AnthropicStream implements StreamProtocol {
   private cacheCreation: number | undefined;
   private outputTokens: number | undefined;
   readonly shape: FrameShape | undefined;
+  /** takeShaped, bound once (it runs for every fast-path frame). */
+  private readonly takeText = (text: string): void => this.takeShaped(text);
 
   constructor(
     private readonly answer: AnswerBuilder,
     private readonly requestId: string | undefined,
     options: StreamProtocolOptions = {},
   ) {
-    this.shape = options.fastPath === false ? undefined : new FrameShape(anthropicTextFrame, (text) => this.takeShaped(text));
+    this.shape = options.fastPath === false ? undefined : new FrameShape(anthropicTextFrame, this.takeText);
   }
 
   onEvent(name: string | undefined, data: string): void {
     if (this.finished) return;
     const shape = this.shape;
-    if (shape !== undefined) {
-      const text = shape.match(name, data);
-      if (text !== undefined) {
-        this.takeShaped(text);
-        return;
-      }
-    }
-    let event: unknown;
-    try {
-      event = JSON.parse(data);
-    } catch {
-      throw malformedFrame(data, this.requestId);
-    }
-    if (!isRecord(event)) throw malformedFrame(data, this.requestId);
+    const event = decodeFrame(shape, name, data, this.requestId, this.takeText);
+    if (event === undefined) return;
     const type = typeof event['type'] === 'string' ? event['type'] : name;
     switch (type) {
       case 'message_start': {

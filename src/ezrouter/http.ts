@@ -9,7 +9,6 @@
  * (initialize, tools/list) never needs it.
  */
 import type { Dispatcher } from 'undici';
-import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Redactor } from '../redact.js';
 import { CallScope, sleep } from './call-scope.js';

@@ -8,6 +8,7 @@ import { envelopeFrom, streamErrorFrame } from './errors.js';
 import type { UpstreamRequest } from './http.js';
 import { isRecord } from './json.js';
 import {
+  decodeFrame,
   FrameShape,
   malformedFrame,
   type StreamProtocol,
@@ -69,13 +70,15 @@ export function openAITextFrame(name: string | undefined, chunk: unknown): TextF
 export class OpenAIStream implements StreamProtocol {
   finished = false;
   readonly shape: FrameShape | undefined;
+  /** takeShaped, bound once (it runs for every fast-path frame). */
+  private readonly takeText = (text: string): void => this.takeShaped(text);
 
   constructor(
     private readonly answer: AnswerBuilder,
     private readonly requestId: string | undefined,
     options: StreamProtocolOptions = {},
   ) {
-    this.shape = options.fastPath === false ? undefined : new FrameShape(openAITextFrame, (text) => this.takeShaped(text));
+    this.shape = options.fastPath === false ? undefined : new FrameShape(openAITextFrame, this.takeText);
   }
 
   onEvent(name: string | undefined, data: string): void {
@@ -85,20 +88,8 @@ export class OpenAIStream implements StreamProtocol {
       return;
     }
     const shape = this.shape;
-    if (shape !== undefined) {
-      const text = shape.match(name, data);
-      if (text !== undefined) {
-        this.takeShaped(text);
-        return;
-      }
-    }
-    let chunk: unknown;
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      throw malformedFrame(data, this.requestId);
-    }
-    if (!isRecord(chunk)) throw malformedFrame(data, this.requestId);
+    const chunk = decodeFrame(shape, name, data, this.requestId, this.takeText);
+    if (chunk === undefined) return;
     if (chunk['error'] !== undefined && chunk['error'] !== null || name === 'error') {
       throw streamErrorFrame(envelopeFrom(chunk), this.answer.length > 0, this.requestId);
     }

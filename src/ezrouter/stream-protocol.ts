@@ -13,6 +13,7 @@
  * name) goes through the full `JSON.parse` path, which stays the reference.
  */
 import { EzrouterError } from './errors.js';
+import { isRecord } from './json.js';
 
 export interface StreamProtocol {
   /** Handles one event; throws EzrouterError on an error frame or an unreadable frame. */
@@ -28,6 +29,34 @@ export interface StreamProtocol {
 export interface StreamProtocolOptions {
   /** Decode frames of a learned shape without JSON.parse (default true; tests compare both). */
   fastPath?: boolean;
+}
+
+/**
+ * One frame's JSON object, or undefined when the learned shape matched the frame and `take` was
+ * given its text (no JSON.parse). Unparseable or non-object frames are bad_response.
+ */
+export function decodeFrame(
+  shape: FrameShape | undefined,
+  name: string | undefined,
+  data: string,
+  requestId: string | undefined,
+  take: (text: string) => void,
+): Record<string, unknown> | undefined {
+  if (shape !== undefined) {
+    const text = shape.match(name, data);
+    if (text !== undefined) {
+      take(text);
+      return undefined;
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    throw malformedFrame(data, requestId);
+  }
+  if (!isRecord(parsed)) throw malformedFrame(data, requestId);
+  return parsed;
 }
 
 export function malformedFrame(data: string, requestId: string | undefined): EzrouterError {
