@@ -10,13 +10,12 @@ import { loadConfig } from '../dist/config.js';
 import { EzrouterClient } from '../dist/ezrouter/client.js';
 import { createDispatcher } from '../dist/ezrouter/dispatcher.js';
 import { silentLogger } from '../dist/log.js';
-import { createRedactor } from '../dist/redact.js';
 
 const [url, apiKey, mode] = process.argv.slice(2);
 const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
 const config = loadConfig({ EZROUTER_API_KEY: apiKey, EZROUTER_BASE_URL: url, EZROUTER_MAX_ANSWER_CHARS: String(32 * 1024 * 1024) });
 const dispatcher = createDispatcher(config);
-const client = new EzrouterClient({ config, dispatcher, log: silentLogger, redact: createRedactor(apiKey), userAgent: 'bench' });
+const client = new EzrouterClient({ config, dispatcher, log: silentLogger, userAgent: 'bench' });
 
 async function call(maxTokens) {
   if (mode === 'raw') {

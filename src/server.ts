@@ -43,7 +43,6 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): M
     config,
     dispatcher,
     log,
-    redact,
     userAgent: USER_AGENT,
     retryBaseDelayMs: deps.retryBaseDelayMs,
     onCatalogChange: () => {

@@ -15,7 +15,6 @@ import { loadConfig } from '../../dist/config.js';
 import { EzrouterClient } from '../../dist/ezrouter/client.js';
 import { createDispatcher } from '../../dist/ezrouter/dispatcher.js';
 import { silentLogger } from '../../dist/log.js';
-import { createRedactor } from '../../dist/redact.js';
 
 export type Surface = 'openai' | 'anthropic';
 
@@ -54,7 +53,6 @@ export function createReaders(url: string, apiKey: string): Readers {
     config,
     dispatcher,
     log: silentLogger,
-    redact: createRedactor(apiKey),
     userAgent: 'ezrouter-mcp-bench',
   });
   const openai = new OpenAI({ apiKey, baseURL: `${url}/v1`, maxRetries: 0 });

@@ -77,7 +77,6 @@ async function runChecks(config: Readonly<Config>, options: DoctorOptions, ctx: 
     idleTimeoutMs: config.idleTimeoutMs,
     retry: { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 },
     log: silentLogger,
-    redact,
     userAgent: USER_AGENT,
   });
   const gateway = report(await checkGateway({ config, env: options.env, dispatcher, http, redact, now }));
@@ -91,7 +90,6 @@ async function runChecks(config: Readonly<Config>, options: DoctorOptions, ctx: 
     config,
     dispatcher,
     log: silentLogger,
-    redact,
     userAgent: USER_AGENT,
     retryBaseDelayMs: options.retryBaseDelayMs,
   });

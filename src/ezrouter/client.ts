@@ -4,7 +4,6 @@
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Redactor } from '../redact.js';
 import { AnswerBuilder, compactUsage } from './answer.js';
 import { buildAnthropicRequest, AnthropicStream } from './anthropic.js';
 import { parseBalance, type Balance } from './balance.js';
@@ -25,7 +24,6 @@ export interface EzrouterClientOptions {
   config: Readonly<Config>;
   dispatcher: DispatcherSource;
   log: Logger;
-  redact: Redactor;
   userAgent: string;
   /** First retry backoff (default 500 ms); tests shorten it. */
   retryBaseDelayMs?: number;
@@ -52,7 +50,6 @@ export class EzrouterClient {
       idleTimeoutMs: config.idleTimeoutMs,
       retry: { maxRetries: config.maxRetries, baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: 8_000 },
       log: options.log,
-      redact: options.redact,
       userAgent: options.userAgent,
     });
     this.catalog = new Catalog(() => this.fetchCatalog(), config.modelsTtlMs, options.onCatalogChange);

@@ -10,7 +10,6 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../log.js';
-import type { Redactor } from '../redact.js';
 import { CallScope, sleep } from './call-scope.js';
 import {
   CallCancelledError,
@@ -20,7 +19,6 @@ import {
   isRetryableStatus,
   parseErrorEnvelope,
 } from './errors.js';
-
 import type { DispatcherConfig, DispatcherOptions } from './dispatcher.js';
 
 export const REQUEST_ID_HEADER = 'x-oneapi-request-id';
@@ -42,7 +40,6 @@ export interface HttpClientOptions {
   idleTimeoutMs: number;
   retry: RetryPolicy;
   log: Logger;
-  redact: Redactor;
   userAgent: string;
   /** Source of jitter; tests may pin it. */
   random?: () => number;
