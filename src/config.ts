@@ -73,17 +73,19 @@ const wholeCount = (fallback: number, max: number) =>
       .transform((v) => v ?? fallback),
   );
 
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const baseUrl = optionalText.pipe(
   z
     .string()
-    .refine((s) => {
-      try {
-        const u = new URL(s);
-        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-      } catch {
-        return false;
-      }
-    }, 'must be an http:// or https:// URL, e.g. https://www.ezrouter.dev')
+    .refine(isHttpUrl, 'must be an http:// or https:// URL, e.g. https://www.ezrouter.dev')
     .transform(normaliseBaseUrl)
     .optional()
     .transform((v) => v ?? DEFAULT_BASE_URL),
@@ -153,8 +155,8 @@ export function loadConfig(env: Env): Readonly<Config> {
     anthropicMaxTokens: value('EZROUTER_ANTHROPIC_MAX_TOKENS'),
     maxAnswerChars: value('EZROUTER_MAX_ANSWER_CHARS'),
     proxy: {
-      httpsProxy: nonEmpty(env['HTTPS_PROXY'] ?? env['https_proxy']),
-      httpProxy: nonEmpty(env['HTTP_PROXY'] ?? env['http_proxy']),
+      httpsProxy: proxyUrl(env, 'HTTPS_PROXY'),
+      httpProxy: proxyUrl(env, 'HTTP_PROXY'),
       noProxy: nonEmpty(env['NO_PROXY'] ?? env['no_proxy']),
     },
   };
@@ -170,6 +172,17 @@ export function normaliseBaseUrl(raw: string): string {
   if (path.endsWith('/v1')) path = path.slice(0, -3);
   url.pathname = path;
   return url.toString().replace(/\/+$/, '');
+}
+
+/** HTTPS_PROXY / HTTP_PROXY (or their lower-case forms): an http(s) URL, checked like the others. */
+function proxyUrl(env: Env, name: 'HTTPS_PROXY' | 'HTTP_PROXY'): string | undefined {
+  const lower = name.toLowerCase();
+  const [used, raw] = env[name] !== undefined ? [name, env[name]] : [lower, env[lower]];
+  const value = nonEmpty(raw);
+  if (value !== undefined && !isHttpUrl(value)) {
+    throw new ConfigError(`${used} must be an http:// or https:// proxy URL, e.g. http://proxy.example:3128 (got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)}).`);
+  }
+  return value;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

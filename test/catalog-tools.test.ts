@@ -70,6 +70,14 @@ describe('list_models', () => {
     expect(textOf(stale)).toMatch(/refreshing the catalog failed/);
   });
 
+  it('a catalog body that stalls is a timeout (retryable), not an unparseable response', async () => {
+    h = await startHarness({ env: { EZROUTER_IDLE_TIMEOUT_MS: '200', EZROUTER_MAX_RETRIES: '0' } });
+    h.emulator.script({ kind: 'stream', stallAfterFrames: 1, contentType: 'application/json' }, { path: '/v1/models' });
+    const result = await h.call('list_models');
+    expect(errorMeta(result)).toMatchObject({ code: 'timeout', retryable: true, status: 200 });
+    expect(textOf(result)).toMatch(/EZROUTER_IDLE_TIMEOUT_MS/);
+  });
+
   it('is an error result when there is no catalog at all', async () => {
     h = await startHarness({ env: { EZROUTER_MAX_RETRIES: '0' } });
     h.emulator.script({ kind: 'error', status: 401 }, { path: '/v1/models' });

@@ -112,9 +112,10 @@ const FAULTS: FaultRow[] = [
   },
   {
     fault: 'a complete answer, then the socket stalls',
-    env: { EZROUTER_IDLE_TIMEOUT_MS: '150' },
+    env: { EZROUTER_IDLE_TIMEOUT_MS: '5000' },
     arrange: (e) => e.script({ kind: 'stream', text: TEXT12, chunkChars: 4, stallAfterFrames: 10_000 }),
-    code: 'ok', requests: 1, partial: null, withinMs: 3000,
+    // Returned a short grace after [DONE], not when the idle timeout (5 s) would fire.
+    code: 'ok', requests: 1, partial: null, withinMs: 1500,
     check: (r) => expect(textOf(r)).toBe(TEXT12),
   },
   {
@@ -188,9 +189,33 @@ const FAULTS: FaultRow[] = [
     check: (r) => expect(textOf(r)).toMatch(/past 1000 characters.*EZROUTER_MAX_ANSWER_CHARS/),
   },
   {
+    fault: 'a complete answer, then keep-alive pings forever',
+    env: { EZROUTER_IDLE_TIMEOUT_MS: '5000', EZROUTER_TIMEOUT_MS: '6000' },
+    arrange: (e) => e.script({ kind: 'stream', text: TEXT12, chunkChars: 4, stallAfterFrames: 10_000, pingEveryMs: 50 }),
+    code: 'ok', requests: 1, partial: null, withinMs: 1500,
+    check: (r) => expect(textOf(r)).toBe(TEXT12),
+  },
+  {
     fault: 'a single stream event over 8 MiB',
+    env: { EZROUTER_MAX_ANSWER_CHARS: String(32 * 1024 * 1024) },
     arrange: (e) => e.script({ kind: 'stream', text: 'q'.repeat(9 * 1024 * 1024), chunkChars: 9 * 1024 * 1024 }),
     code: 'bad_response', retryable: false, requests: 1, partial: null, withinMs: 5000,
+    check: (r) => expect(textOf(r)).toMatch(/single stream event larger than this server accepts \(8 MiB\)/),
+  },
+  {
+    fault: 'a redirect (base URL not the API root)',
+    arrange: (e) => e.script({ kind: 'error', status: 301, headers: { location: 'https://www.ezrouter.dev/v1/chat/completions' }, body: '<html>Moved</html>' }),
+    code: 'bad_response', retryable: false, requests: 1, partial: null, withinMs: 2000,
+    check: (r) => {
+      expect(textOf(r)).toMatch(/redirect \(HTTP 301 to https:\/\/www\.ezrouter\.dev\/v1\/chat\/completions\).*EZROUTER_BASE_URL/);
+      expect(errorMeta(r)?.status).toBe(301);
+    },
+  },
+  {
+    fault: 'usage counts whose sum is not a safe integer',
+    arrange: (e) => e.script({ kind: 'stream', text: TEXT12, usage: { prompt_tokens: Number.MAX_SAFE_INTEGER, completion_tokens: 5, total_tokens: undefined } }),
+    code: 'ok', requests: 1, partial: null, withinMs: 2000,
+    check: (r) => expect((r.structuredContent as { usage: object }).usage).toEqual({ prompt_tokens: Number.MAX_SAFE_INTEGER, completion_tokens: 5, cached_tokens: 0 }),
   },
   {
     fault: 'absurd numbers in usage',
@@ -243,6 +268,8 @@ describe('fault injection', () => {
     const posts = h.emulator.requests.filter((r) => r.method === 'POST').length;
     expect(posts).toBe(row.requests);
     if (row.partial) {
+      // The failure came after a 200 head: the status is reported (contract: whenever received).
+      expect(errorMeta(result)?.status).toBe(200);
       expect(textOf(result, 1)).toMatch(/^INCOMPLETE ANSWER/);
       expect(textOf(result, 1)).toMatch(row.partial);
     } else {

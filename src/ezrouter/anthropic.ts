@@ -177,7 +177,7 @@ export class AnthropicStream implements StreamProtocol {
   private publishUsage(): void {
     const hasPrompt = this.inputTokens !== undefined || this.cacheRead !== undefined || this.cacheCreation !== undefined;
     this.answer.usage = {
-      prompt_tokens: hasPrompt ? (this.inputTokens ?? 0) + (this.cacheRead ?? 0) + (this.cacheCreation ?? 0) : undefined,
+      prompt_tokens: hasPrompt ? tokenCount((this.inputTokens ?? 0) + (this.cacheRead ?? 0) + (this.cacheCreation ?? 0)) : undefined,
       completion_tokens: this.outputTokens,
       cached_tokens: this.cacheRead,
     };

@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { AnswerBuilder, compactUsage } from './answer.js';
+import { AnswerBuilder, compactUsage, tokenCount } from './answer.js';
 import { buildAnthropicRequest, AnthropicStream } from './anthropic.js';
 import { parseBalance, type Balance } from './balance.js';
 import { CallScope } from './call-scope.js';
@@ -70,7 +70,8 @@ export class EzrouterClient {
       await readAnswer(res, protocol, answer, (error) => this.http.transportError(error, scope, upstream.path));
       const usage = compactUsage(answer.usage);
       if (usage.total_tokens === undefined && usage.prompt_tokens !== undefined && usage.completion_tokens !== undefined) {
-        usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+        usage.total_tokens = tokenCount(usage.prompt_tokens + usage.completion_tokens);
+        if (usage.total_tokens === undefined) delete usage.total_tokens;
       }
       const completion: Completion = {
         text: answer.text(),
@@ -128,9 +129,17 @@ export class EzrouterClient {
     const scope = new CallScope(this.options.config.timeoutMs, signal);
     try {
       const res = await this.http.send({ method: 'GET', path, auth: 'bearer' }, scope);
-      const text = await readCapped(res.body, MAX_JSON_BYTES, scope).catch((error: unknown) => {
-        throw this.http.transportError(error, scope, path);
+      const { text, truncated } = await readCapped(res.body, MAX_JSON_BYTES, scope, { lenient: false }).catch((error: unknown) => {
+        throw this.http.transportError(error, scope, path).with({ status: res.status, requestId: res.requestId });
       });
+      if (truncated) {
+        throw new EzrouterError({
+          code: 'bad_response',
+          message: `ezrouter answered GET ${path} with more than ${MAX_JSON_BYTES / 1024 / 1024} MiB of JSON, more than this server reads.`,
+          status: res.status,
+          requestId: res.requestId,
+        });
+      }
       if (!res.contentType.toLowerCase().includes('json') && !text.trimStart().startsWith('{')) {
         throw new EzrouterError({
           code: 'bad_response',

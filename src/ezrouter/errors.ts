@@ -150,6 +150,8 @@ export function codeForHttpError(status: number, upstreamCode: string | undefine
   if (status === 403) return MODEL_UNAVAILABLE_CODES.has(code) ? 'model_unavailable' : 'permission_denied';
   if (status === 404 || status === 405 || status === 501) return 'not_supported';
   if (status === 408) return 'timeout';
+  // Redirects are not followed: the base URL points somewhere other than the gateway's API.
+  if (status >= 300 && status < 400) return 'bad_response';
   if (status === 429) return 'rate_limited';
   if (status >= 500) return 'upstream_error';
   return 'invalid_request';

@@ -80,7 +80,13 @@ export interface LazyDispatcher {
 export function lazyDispatcher(config: DispatcherConfig, options: DispatcherOptions = {}): LazyDispatcher {
   let created: Promise<Dispatcher> | undefined;
   return {
-    get: () => (created ??= import('./dispatcher.js').then((m) => m.createDispatcher(config, options))),
+    get: () =>
+      (created ??= import('./dispatcher.js')
+        .then((m) => m.createDispatcher(config, options))
+        .catch((error: unknown) => {
+          created = undefined;
+          throw error;
+        })),
     destroy: async () => {
       if (created) await (await created).destroy();
     },
@@ -100,7 +106,11 @@ export class HttpClient {
 
   private getDispatcher(): Promise<Dispatcher> {
     const source = this.options.dispatcher;
-    return (this.dispatcher ??= typeof source === 'function' ? source() : Promise.resolve(source));
+    this.dispatcher ??= (typeof source === 'function' ? source() : Promise.resolve(source)).catch((error: unknown) => {
+      this.dispatcher = undefined; // a failed creation is tried again by the next call
+      throw error;
+    });
+    return this.dispatcher;
   }
 
   get baseUrl(): string {
@@ -153,8 +163,16 @@ export class HttpClient {
             attempts: attempt,
           };
         }
-        const text = await readCapped(res.body, MAX_ERROR_BODY_BYTES, scope);
+        const { text } = await readCapped(res.body, MAX_ERROR_BODY_BYTES, scope, { lenient: true });
         failure = httpError(res.statusCode, parseErrorEnvelope(text), requestId);
+        if (res.statusCode >= 300 && res.statusCode < 400) {
+          const location = headerValue(res.headers['location']);
+          throw failure.with({
+            attempts: attempt,
+            upstreamMessage: undefined,
+            message: `ezrouter answered ${req.method} ${req.path} with a redirect (HTTP ${res.statusCode}${location ? ` to ${location}` : ''}): set EZROUTER_BASE_URL to the gateway's API root${location ? ' that it points to' : ''}, e.g. https://www.ezrouter.dev.`,
+          });
+        }
         if (!isRetryableStatus(res.statusCode)) throw failure.with({ attempts: attempt });
         retryAfterMs = retryAfter(res.headers);
       } catch (error) {
@@ -235,23 +253,37 @@ function withAttempts(message: string, attempts: number): string {
 }
 
 /** Reads at most `cap` bytes of a body as UTF-8 and discards the rest. */
-export async function readCapped(body: UpstreamResponse['body'], cap: number, scope: CallScope): Promise<string> {
+/**
+ * Reads at most `cap` bytes of a body as UTF-8 and discards the rest (`truncated` says so).
+ * `lenient` (for error bodies, whose status already tells what happened): a read failure keeps
+ * what arrived, unless the call itself was aborted. Otherwise read failures are thrown.
+ */
+export async function readCapped(
+  body: UpstreamResponse['body'],
+  cap: number,
+  scope: CallScope,
+  options: { lenient: boolean },
+): Promise<{ text: string; truncated: boolean }> {
   const pieces: Buffer[] = [];
   let size = 0;
+  let truncated = false;
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       const room = cap - size;
-      pieces.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-      size += Math.min(chunk.length, room);
-      if (size >= cap) break;
+      if (chunk.length > room) {
+        pieces.push(chunk.subarray(0, room));
+        truncated = true;
+        break;
+      }
+      pieces.push(chunk);
+      size += chunk.length;
     }
   } catch (error) {
-    if (scope.signal.aborted) throw error;
-    // A body cut short still tells us the status; keep what arrived.
+    if (!options.lenient || scope.signal.aborted) throw error;
   } finally {
     discardBody(body);
   }
-  return Buffer.concat(pieces).toString('utf8');
+  return { text: Buffer.concat(pieces).toString('utf8'), truncated };
 }
 
 /**

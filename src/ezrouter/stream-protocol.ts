@@ -60,10 +60,10 @@ export function decodeFrame(
 }
 
 export function malformedFrame(data: string, requestId: string | undefined): EzrouterError {
-  const sample = data.length > 40 ? `${data.slice(0, 40)}…` : data;
+  // The frame itself is not quoted: a piece cut out of it could hold part of a secret.
   return new EzrouterError({
     code: 'bad_response',
-    message: `ezrouter sent a stream frame that is not valid JSON (${JSON.stringify(sample)}), so the answer cannot be trusted: try again.`,
+    message: `ezrouter sent a stream frame that is not valid JSON (${data.length} characters), so the answer cannot be trusted: try again.`,
     requestId,
   });
 }

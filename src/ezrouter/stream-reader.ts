@@ -10,6 +10,9 @@ import { discardBody, type UpstreamResponse } from './http.js';
 import { SseDecoder } from './sse.js';
 import type { StreamProtocol } from './stream-protocol.js';
 
+/** How long the rest of a response may take to end once its terminator arrived. */
+export const TAIL_GRACE_MS = 250;
+
 /** A plain JSON answer body is buffered up to this size. */
 export const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 
@@ -38,7 +41,7 @@ export async function readAnswer(
     discardBody(res.body);
     if (protocol.finished) return;
     if (error instanceof EzrouterError || error instanceof CallCancelledError) {
-      throw attachPartial(error, answer, res.requestId);
+      throw attachPartial(error, answer, res);
     }
     const failure = classify(error);
     if (failure.code === 'network_error') {
@@ -52,10 +55,10 @@ export async function readAnswer(
           cause: error,
         }),
         answer,
-        res.requestId,
+        res,
       );
     }
-    throw attachPartial(failure, answer, res.requestId);
+    throw attachPartial(failure, answer, res);
   }
   if (!protocol.finished) {
     throw attachPartial(
@@ -66,7 +69,7 @@ export async function readAnswer(
           : 'ezrouter ended the answer stream before sending any text or its end marker: try again.',
       }),
       answer,
-      res.requestId,
+      res,
     );
   }
 }
@@ -80,14 +83,23 @@ async function readEventStream(res: UpstreamResponse, protocol: StreamProtocol):
     },
     shape: protocol.shape,
   });
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    decoder.push(chunk);
-    if (overflow) {
-      throw new EzrouterError({
-        code: 'bad_response',
-        message: 'ezrouter sent a single stream event larger than this server accepts (8 MiB): the response is not a normal answer stream.',
-      });
+  // After the terminator the server normally ends the response at once (and the socket goes
+  // back to the pool). If it does not, the answer is not held hostage: the body is dropped after
+  // a short grace, which ends the loop, and readAnswer returns the complete answer.
+  let tail: NodeJS.Timeout | undefined;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      decoder.push(chunk);
+      if (overflow) {
+        throw new EzrouterError({
+          code: 'bad_response',
+          message: 'ezrouter sent a single stream event larger than this server accepts (8 MiB): the response is not a normal answer stream.',
+        });
+      }
+      if (protocol.finished && tail === undefined) tail = setTimeout(() => discardBody(res.body), TAIL_GRACE_MS);
     }
+  } finally {
+    clearTimeout(tail);
   }
   decoder.end();
 }
@@ -117,14 +129,16 @@ async function readJsonBody(res: UpstreamResponse, protocol: StreamProtocol): Pr
   protocol.onJsonBody(body);
 }
 
+/** Adds what the failure happened to: the text so far, the response's status and request id. */
 function attachPartial<E extends EzrouterError | CallCancelledError>(
   error: E,
   answer: AnswerBuilder,
-  requestId: string | undefined,
+  res: UpstreamResponse,
 ): E | EzrouterError {
   if (!(error instanceof EzrouterError)) return error;
   return error.with({
     partialText: answer.length > 0 ? answer.text() : undefined,
-    requestId: error.requestId ?? requestId,
+    status: error.status ?? res.status,
+    requestId: error.requestId ?? res.requestId,
   });
 }

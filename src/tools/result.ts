@@ -49,7 +49,8 @@ export function failureResult(error: unknown, redact: Redactor, log: Logger): Ca
     return { content: [{ type: 'text', text: 'The call was cancelled.' }], isError: true };
   }
   log.error('unexpected error in a tool handler', { error });
-  const detail = error instanceof Error ? error.message : String(error);
+  // Redacted before it is cut, so no piece of a secret survives the cut.
+  const detail = redact(error instanceof Error ? error.message : String(error));
   return errorResult(
     new EzrouterError({
       code: 'upstream_error',
