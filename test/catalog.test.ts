@@ -1,6 +1,6 @@
 /** The catalog cache, surface choice and suggestions, on an injected fetcher and clock. */
 import { describe, expect, it } from 'vitest';
-import { Catalog, chooseSurface, parseCatalog, suggestModels } from '../src/ezrouter/catalog.js';
+import { Catalog, CATALOG_FAILURE_BACKOFF_MS, chooseSurface, parseCatalog, suggestModels } from '../src/ezrouter/catalog.js';
 import { EzrouterError } from '../src/ezrouter/errors.js';
 
 const body = (ids: [string, string[]][]) => ({
@@ -63,6 +63,31 @@ describe('Catalog', () => {
     expect(stale.stale).toBe(true);
     expect(stale.staleReason?.code).toBe('upstream_error');
     expect(stale.models).toHaveLength(9);
+  });
+
+  it('after a failed refresh, repeats its outcome for a while instead of asking again', async () => {
+    let calls = 0;
+    let fail = false;
+    let now = 0;
+    const catalog = new Catalog(async () => {
+      calls++;
+      if (fail) throw new EzrouterError({ code: 'upstream_error', message: 'down' });
+      return CATALOG;
+    }, 60_000, undefined, () => now);
+    await catalog.get();
+    fail = true;
+    now = 60_000;
+    expect((await catalog.get()).stale).toBe(true);
+    expect(calls).toBe(2);
+    now += CATALOG_FAILURE_BACKOFF_MS - 1;
+    expect((await catalog.get()).stale).toBe(true);
+    expect(calls).toBe(2);
+    await catalog.get({ refresh: true });
+    expect(calls).toBe(3);
+    now += CATALOG_FAILURE_BACKOFF_MS;
+    fail = false;
+    expect((await catalog.get()).stale).toBe(false);
+    expect(calls).toBe(4);
   });
 
   it('calls onChange only when a refresh finds a different catalog', async () => {

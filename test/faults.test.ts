@@ -111,6 +111,23 @@ const FAULTS: FaultRow[] = [
     code: 'upstream_error', retryable: true, requests: 1, partial: null, withinMs: 1000,
   },
   {
+    fault: 'the catalog lookup for auto stalls past the deadline',
+    env: { EZROUTER_TIMEOUT_MS: '500', EZROUTER_IDLE_TIMEOUT_MS: '5000' },
+    model: 'claude-sonnet-4-6',
+    arrange: (e) => e.script({ kind: 'stall' }, { path: '/v1/models' }),
+    code: 'timeout', retryable: true, requests: 0, partial: null, withinMs: 1500,
+    check: (r) => expect(textOf(r)).toMatch(/EZROUTER_TIMEOUT_MS/),
+  },
+  {
+    fault: 'the catalog lookup for auto stalls past the idle timeout',
+    env: { EZROUTER_IDLE_TIMEOUT_MS: '300', EZROUTER_MAX_RETRIES: '0' },
+    model: 'claude-sonnet-4-6',
+    arrange: (e) => e.script({ kind: 'stall' }, { path: '/v1/models' }),
+    // auto falls back to the OpenAI surface, which covers every model.
+    code: 'ok', requests: 1, partial: null, withinMs: 3000,
+    check: (r) => expect((r.structuredContent as { surface: string }).surface).toBe('openai'),
+  },
+  {
     fault: 'a complete answer, then the socket stalls',
     env: { EZROUTER_IDLE_TIMEOUT_MS: '5000' },
     arrange: (e) => e.script({ kind: 'stream', text: TEXT12, chunkChars: 4, stallAfterFrames: 10_000 }),

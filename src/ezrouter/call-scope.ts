@@ -41,6 +41,33 @@ export class CallScope {
   }
 
   /**
+   * Waits for `work` (which this call does not own, e.g. a shared catalog fetch) at most
+   * `waitMs`: resolves with its value, or undefined when it failed or took longer; rejects with
+   * the abort reason as soon as the call is cancelled or its deadline passes.
+   */
+  async within<T>(work: Promise<T>, waitMs: number): Promise<T | undefined> {
+    const signal = this.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        work.catch(() => undefined),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), waitMs);
+        }),
+        new Promise<never>((_resolve, reject) => {
+          onAbort = () => reject(signal.reason);
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
    * Ends the scope once the call has its answer: timers stop, and a deadline that would fire
    * later can no longer touch a completed answer.
    */

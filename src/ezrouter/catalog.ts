@@ -29,9 +29,14 @@ export interface CatalogSnapshot {
 
 export type ModelsFetcher = () => Promise<unknown>;
 
+/** After a failed refresh, callers get its outcome again (stale copy or error) for this long. */
+export const CATALOG_FAILURE_BACKOFF_MS = 10_000;
+
 export class Catalog {
   private snapshot: { models: ModelEntry[]; fetchedAt: Date } | undefined;
   private inflight: Promise<CatalogSnapshot> | undefined;
+  /** The last refresh failed: when, and with what. */
+  private failure: { at: number; error: unknown } | undefined;
 
   constructor(
     private readonly fetchModels: ModelsFetcher,
@@ -42,12 +47,17 @@ export class Catalog {
 
   /**
    * The catalog, from the cache while it is fresh (unless `refresh`). Concurrent callers share
-   * one upstream request. A failed refresh serves the stale copy if there is one, else throws.
+   * one upstream request. A failed refresh serves the stale copy if there is one, else throws;
+   * for a short while after a failure, that outcome is repeated instead of asking again.
    */
   get(options: { refresh?: boolean } = {}): Promise<CatalogSnapshot> {
     const current = this.snapshot;
     if (!options.refresh && current && this.now() - current.fetchedAt.getTime() < this.ttlMs) {
       return Promise.resolve({ ...current, cached: true, stale: false });
+    }
+    const failure = this.failure;
+    if (!options.refresh && failure && this.now() - failure.at < Math.min(this.ttlMs, CATALOG_FAILURE_BACKOFF_MS)) {
+      return current ? Promise.resolve(this.stale(current, failure.error)) : Promise.reject(failure.error);
     }
     this.inflight ??= this.refresh().finally(() => {
       this.inflight = undefined;
@@ -65,16 +75,23 @@ export class Catalog {
     try {
       models = parseCatalog(await this.fetchModels());
     } catch (error) {
+      // A missing key is not a gateway failure: nothing to back off from.
+      if (!(error instanceof EzrouterError && error.code === 'missing_api_key')) this.failure = { at: this.now(), error };
       const previous = this.snapshot;
-      if (previous && error instanceof EzrouterError && error.code !== 'missing_api_key') {
-        return { ...previous, cached: true, stale: true, staleReason: error };
-      }
+      if (previous && error instanceof EzrouterError && error.code !== 'missing_api_key') return this.stale(previous, error);
       throw error;
     }
+    this.failure = undefined;
     const previous = this.snapshot;
     this.snapshot = { models, fetchedAt: new Date(this.now()) };
     if (previous && !sameCatalog(previous.models, models)) this.onChange();
     return { ...this.snapshot, cached: false, stale: false };
+  }
+
+  private stale(copy: { models: ModelEntry[]; fetchedAt: Date }, reason: unknown): CatalogSnapshot {
+    const snapshot: CatalogSnapshot = { ...copy, cached: true, stale: true };
+    if (reason instanceof EzrouterError) snapshot.staleReason = reason;
+    return snapshot;
   }
 }
 
@@ -114,9 +131,14 @@ export function parseCatalog(body: unknown): ModelEntry[] {
  * otherwise (or without a catalog) the OpenAI surface, which covers every model.
  */
 export function chooseSurface(modelId: string, models: readonly ModelEntry[] | undefined): Surface {
+  if (!isClaudeModel(modelId)) return 'openai';
   const entry = models?.find((m) => m.id === modelId);
-  if (entry && entry.surfaces.includes('anthropic') && modelId.toLowerCase().startsWith('claude')) return 'anthropic';
-  return 'openai';
+  return entry?.surfaces.includes('anthropic') ? 'anthropic' : 'openai';
+}
+
+/** Only claude models go to the Anthropic surface with `auto`: others need no catalog to decide. */
+export function isClaudeModel(modelId: string): boolean {
+  return modelId.toLowerCase().startsWith('claude');
 }
 
 /** Up to `limit` catalog ids closest to `wanted`: shared substrings first, then edit distance. */

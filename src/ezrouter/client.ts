@@ -8,7 +8,7 @@ import { AnswerBuilder, compactUsage, tokenCount } from './answer.js';
 import { buildAnthropicRequest, AnthropicStream } from './anthropic.js';
 import { parseBalance, type Balance } from './balance.js';
 import { CallScope } from './call-scope.js';
-import { Catalog, chooseSurface, suggestModels, type CatalogSnapshot } from './catalog.js';
+import { Catalog, chooseSurface, isClaudeModel, suggestModels, type CatalogSnapshot } from './catalog.js';
 import { EzrouterError } from './errors.js';
 import { HttpClient, readCapped, type DispatcherSource, type UpstreamRequest } from './http.js';
 import { buildOpenAIRequest, OpenAIStream } from './openai.js';
@@ -57,14 +57,15 @@ export class EzrouterClient {
 
   /** Asks a model and returns its whole answer, consuming the stream whatever the surface. */
   async complete(req: CompletionRequest, options: CompleteOptions): Promise<Completion> {
-    const surface = options.surface === 'auto' ? await this.autoSurface(req.model) : options.surface;
-    const upstream: UpstreamRequest =
-      surface === 'anthropic'
-        ? buildAnthropicRequest(req, this.options.config.anthropicMaxTokens)
-        : buildOpenAIRequest(req);
+    // One deadline and one cancellation for the whole call, the catalog lookup for `auto` included.
     const scope = new CallScope(this.options.config.timeoutMs, options.signal);
     const answer = new AnswerBuilder(options.onText, this.options.config.maxAnswerChars);
     try {
+      const surface = options.surface === 'auto' ? await this.autoSurface(req.model, scope) : options.surface;
+      const upstream: UpstreamRequest =
+        surface === 'anthropic'
+          ? buildAnthropicRequest(req, this.options.config.anthropicMaxTokens)
+          : buildOpenAIRequest(req);
       const res = await this.http.send(upstream, scope);
       const protocol = surface === 'anthropic' ? new AnthropicStream(answer, res.requestId) : new OpenAIStream(answer, res.requestId);
       await readAnswer(res, protocol, answer, (error) => this.http.transportError(error, scope, upstream.path));
@@ -83,7 +84,7 @@ export class EzrouterClient {
       if (res.requestId) completion.request_id = res.requestId;
       return completion;
     } catch (error) {
-      if (error instanceof EzrouterError && error.code === 'model_unavailable') throw await this.withSuggestions(error, req.model);
+      if (error instanceof EzrouterError && error.code === 'model_unavailable') throw await this.withSuggestions(error, req.model, scope);
       throw error;
     } finally {
       scope.dispose();
@@ -109,15 +110,24 @@ export class EzrouterClient {
     }
   }
 
-  /** What `auto` picks for a model: needs the catalog; without one, the OpenAI surface. */
-  async autoSurface(model: string): Promise<Surface> {
-    // Only a claude model can be routed to the Anthropic surface: skip the catalog otherwise.
-    if (chooseSurface(model, [{ id: model, surfaces: ['anthropic'], endpointTypes: ['anthropic'] }]) === 'openai') return 'openai';
+  /** What `auto` picks for a model: needs the catalog (for claude models); without one, OpenAI. */
+  private async autoSurface(model: string, scope: CallScope): Promise<Surface> {
+    if (!isClaudeModel(model)) return 'openai';
+    const models = (await this.catalogWithin(scope))?.models ?? this.catalog.peek();
+    if (!models) this.options.log.debug('catalog unavailable, auto surface falls back to openai', { model });
+    return chooseSurface(model, models);
+  }
+
+  /**
+   * The catalog for a call in progress: the shared (cached) fetch, waited for no longer than the
+   * idle timeout, and never past the call's deadline or cancellation; undefined when it is not
+   * there in time (the shared fetch goes on and fills the cache for later calls).
+   */
+  private async catalogWithin(scope: CallScope): Promise<CatalogSnapshot | undefined> {
     try {
-      return chooseSurface(model, (await this.catalog.get()).models);
-    } catch (error) {
-      this.options.log.debug('catalog unavailable, auto surface falls back to openai', { error });
-      return 'openai';
+      return await scope.within(this.catalog.get(), Math.min(this.options.config.idleTimeoutMs, scope.timeLeft()));
+    } catch (reason) {
+      throw this.http.transportError(reason, scope, MODELS_PATH);
     }
   }
 
@@ -163,13 +173,10 @@ export class EzrouterClient {
     }
   }
 
-  private async withSuggestions(error: EzrouterError, model: string): Promise<EzrouterError> {
-    let suggestions: string[] = [];
-    try {
-      suggestions = suggestModels(model, (await this.catalog.get()).models);
-    } catch {
-      // No catalog, no suggestions: the error itself still stands.
-    }
+  private async withSuggestions(error: EzrouterError, model: string, scope: CallScope): Promise<EzrouterError> {
+    // No catalog, no suggestions: the error itself still stands.
+    const models = (await this.catalogWithin(scope).catch(() => undefined))?.models ?? this.catalog.peek() ?? [];
+    const suggestions = suggestModels(model, models);
     const hint = suggestions.length > 0 ? ` Closest catalog ids: ${suggestions.join(', ')}.` : '';
     return error.with({
       message: `ezrouter cannot serve model "${model}" for this key.${hint} Call list_models to see every available model.`,
