@@ -3,6 +3,7 @@
  * SIGTERM, every in-flight upstream request is aborted and the process exits within a second.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from './config.js';
 import { createLogger } from './log.js';
 import { createRedactor, maskKey } from './redact.js';
@@ -18,9 +19,19 @@ export async function serveStdio(config: Readonly<Config>): Promise<void> {
   const log = createLogger(config.logLevel, redact);
   const server = createServer(config, { log });
   const input = process.stdin.pipe(
-    new StdinLineGuard(MAX_STDIN_LINE_BYTES, (bytes) =>
-      log.warn(`dropped an input line of ${bytes} bytes (over the ${MAX_STDIN_LINE_BYTES}-byte limit)`),
-    ),
+    new StdinLineGuard(MAX_STDIN_LINE_BYTES, ({ bytes, id }) => {
+      log.warn(`dropped an input line of ${bytes} bytes (over the ${MAX_STDIN_LINE_BYTES}-byte limit)`, { id });
+      // Answer the dropped request, so that its caller does not wait for nothing.
+      if (id !== undefined) {
+        transport
+          .send({
+            jsonrpc: '2.0',
+            id,
+            error: { code: ErrorCode.InvalidRequest, message: `Request too large: ${bytes} bytes, over this server's ${MAX_STDIN_LINE_BYTES}-byte limit per message.` },
+          })
+          .catch(() => {});
+      }
+    }),
   );
   const transport = new StdioServerTransport(input, process.stdout);
 

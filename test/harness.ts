@@ -3,6 +3,7 @@
  * over InMemoryTransport. Configuration goes through loadConfig with short timeouts.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig, type Config } from '../src/config.js';
@@ -15,6 +16,7 @@ import { createServer } from '../src/server.js';
 export interface Harness {
   emulator: Emulator;
   client: Client;
+  server: McpServer;
   config: Readonly<Config>;
   /** Everything the server logged (at debug level), already redacted as it would be on stderr. */
   logs: string[];
@@ -60,6 +62,7 @@ export async function startHarness(
   return {
     emulator,
     client,
+    server,
     config,
     logs,
     call: async (name, args = {}, callOptions) => (await client.callTool({ name, arguments: args }, undefined, callOptions)) as CallToolResult,

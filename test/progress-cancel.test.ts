@@ -60,3 +60,20 @@ describe('cancellation', () => {
     expect(Date.now() - cancelledAt).toBeLessThan(1000);
   });
 });
+
+describe('shutdown', () => {
+  it('closing the server (what stdin close and SIGTERM do) aborts every in-flight upstream request', async () => {
+    h = await startHarness({ env: { EZROUTER_IDLE_TIMEOUT_MS: '20000', EZROUTER_TIMEOUT_MS: '30000' } });
+    h.emulator.script({ kind: 'stall' });
+    h.emulator.script({ kind: 'stream', text: 'abcdefgh', chunkChars: 4, stallAfterFrames: 2, pingEveryMs: 50 });
+    const pending = [
+      h.call('complete', { prompt: 'one', model: 'gpt-5.2' }).catch(() => undefined),
+      h.call('complete', { prompt: 'two', model: 'gpt-5.2' }).catch(() => undefined),
+    ];
+    await waitFor(() => (h.emulator.requests.filter((r) => r.method === 'POST').length === 2 ? true : undefined));
+    await h.server.close();
+    const closed = await Promise.all(h.emulator.requests.map((r) => r.closed));
+    expect(closed).toEqual([{ aborted: true }, { aborted: true }]);
+    await Promise.all(pending);
+  });
+});

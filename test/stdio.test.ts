@@ -72,6 +72,10 @@ function launch(env: NodeJS.ProcessEnv) {
     exited,
     stderr: () => stderr,
     send: (msg: object) => proc.stdin.write(`${JSON.stringify(msg)}\n`),
+    /** The reply to a request sent by hand. */
+    reply(id: number): Promise<Record<string, unknown>> {
+      return new Promise((resolve) => waiting.set(id, resolve));
+    },
     request(method: string, params: object = {}): Promise<Record<string, unknown>> {
       const id = nextId++;
       const reply = new Promise<Record<string, unknown>>((resolve) => waiting.set(id, resolve));
@@ -134,7 +138,10 @@ describe('stdio server', () => {
     const server = launch(serverEnv());
     await server.initialize();
     const huge = `{"jsonrpc":"2.0","id":999,"method":"tools/call","params":{"name":"complete","arguments":{"prompt":"${'x'.repeat(12 * 1024 * 1024)}"}}}\n`;
+    const answered = server.reply(999);
     server.proc.stdin.write(huge);
+    // The dropped request itself is answered, so its caller does not hang.
+    expect(await answered).toMatchObject({ id: 999, error: { code: -32600, message: expect.stringMatching(/Request too large/) } });
     const list = await server.request('tools/list');
     expect((list['result'] as { tools: unknown[] }).tools).toHaveLength(3);
     expect(server.proc.exitCode).toBeNull();
