@@ -31,7 +31,7 @@ export function errorResult(error: EzrouterError, redact: Redactor): CallToolRes
   if (error.partialText) {
     content.push({
       type: 'text',
-      text: `INCOMPLETE ANSWER (the stream stopped early; ${error.partialText.length} characters arrived before the failure):\n\n${redact.secretOnly(error.partialText)}`,
+      text: `INCOMPLETE ANSWER (${error.partialText.length} characters received before the failure; the rest is missing):\n\n${redact.secretOnly(error.partialText)}`,
     });
   }
   return { content, isError: true, _meta: { error: meta } };
