@@ -16,18 +16,8 @@ import { EzrouterError } from '../src/ezrouter/errors.js';
 import { OpenAIStream } from '../src/ezrouter/openai.js';
 import { SseDecoder } from '../src/ezrouter/sse.js';
 import { readJsonString, readJsonStringEnd, type StreamProtocol } from '../src/ezrouter/stream-protocol.js';
+import { seededRandom } from './random.js';
 
-/** A seeded PRNG, so a failing case can be reproduced from its seed. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly random: () => number) {}
@@ -363,7 +353,7 @@ interface Counts {
 }
 
 function check(surface: Surface, seed: number, counts: Counts): void {
-  const g = new Gen(mulberry32(seed));
+  const g = new Gen(seededRandom(seed));
   const { frames, style } = surface === 'openai' ? openAIStream(g) : anthropicStream(g);
   const bytes = toBytes(sse(frames, style, g), g);
   const maxChars = g.chance(0.1) ? 1 + g.int(200) : 1_000_000;
@@ -403,7 +393,7 @@ describe('stream fast paths give exactly the plain path result', () => {
   });
 
   it('the fast paths are really taken on a long regular stream (and agree with the plain path)', () => {
-    const g = new Gen(mulberry32(42));
+    const g = new Gen(seededRandom(42));
     const style: Style = { ws: '', escapeRate: 0, upperHex: false, eol: '\n', space: true };
     const head = obj(['id', 'chatcmpl-1'], ['object', 'chat.completion.chunk'], ['created', 1], ['model', 'gpt-5.2']);
     const frames: Frame[] = [];
@@ -504,7 +494,7 @@ describe('stream fast paths at every split point of streams built to trip them',
 
 describe('readJsonString decodes exactly like JSON.parse', () => {
   it('agrees with JSON.parse on random string tokens, valid or not', () => {
-    const g = new Gen(mulberry32(7));
+    const g = new Gen(seededRandom(7));
     const pieces = ['a', 'é', '世', '🎉', '"', '\\', '\\"', '\\\\', '\\/', '\\b', '\\f', '\\n', '\\r', '\\t', '\\u0041', '\\u00e9', '\\uD83C\\uDF89', '\\ud800', '\\uDFFF', '\\u12', '\\uZZZZ', '\\x', '\\', '\u0001', '\t', '\u007f', '\u2028'];
     for (let i = 0; i < 20_000; i++) {
       let body = '';

@@ -10,6 +10,7 @@ import { EzrouterError } from '../src/ezrouter/errors.js';
 import { OpenAIStream } from '../src/ezrouter/openai.js';
 import { SseDecoder } from '../src/ezrouter/sse.js';
 import type { StreamProtocol } from '../src/ezrouter/stream-protocol.js';
+import { seededRandom } from './random.js';
 
 const ANSWER = 'Héllo, 世界! 🎉 Ça va? — naïve café.';
 
@@ -75,17 +76,6 @@ function splitAt(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
   return out;
 }
 
-/** A seeded PRNG so a failing random split can be reproduced. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const cases: { name: string; body: string; make: Make; usage: object; finish: string }[] = [
   { name: 'openai, LF', body: openAIStream('\n'), make: makeOpenAI, usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
@@ -116,7 +106,7 @@ describe.each(cases)('$name', ({ body, make, usage, finish }) => {
   });
 
   it('gives the same answer for 300 random multi-way splits, and byte by byte', () => {
-    const random = mulberry32(0xe2);
+    const random = seededRandom(0xe2);
     for (let round = 0; round < 300; round++) {
       const cuts = Array.from({ length: 1 + Math.floor(random() * 12) }, () => 1 + Math.floor(random() * (bytes.length - 1)));
       const result = decode(splitAt(bytes, cuts), make);
@@ -130,7 +120,7 @@ describe.each(cases)('$name', ({ body, make, usage, finish }) => {
 
 describe('property: random keep-alive comments and random chunking never change the answer', () => {
   it.each(cases)('$name', ({ body, make, usage, finish }) => {
-    const random = mulberry32(0x5eed);
+    const random = seededRandom(0x5eed);
     const lineEnd = body.includes('\r\n') ? '\r\n' : body.includes('\r') ? '\r' : '\n';
     const blank = lineEnd + lineEnd;
     const frames = body.split(blank).filter((f) => f !== '');

@@ -16,7 +16,7 @@ function parseArgs(argv: string[]): { port: number; key: string | undefined } {
       key = value;
       i++;
     } else if (arg === '--help' || arg === '-h') {
-      console.log('usage: ezrouter-emulator [--port N] [--key K]');
+      process.stdout.write('usage: ezrouter-emulator [--port N] [--key K]\n');
       process.exit(0);
     } else {
       throw new Error(`unknown argument: ${arg}`);
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   // Handlers first: a parent may signal as soon as it reads the line below.
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  console.log(`ezrouter emulator listening on ${emulator.url} (key: ${emulator.apiKey})`);
+  process.stdout.write(`ezrouter emulator listening on ${emulator.url} (key: ${emulator.apiKey})\n`);
 }
 
 main().catch((err: unknown) => {
