@@ -113,10 +113,6 @@ export class HttpClient {
     return this.dispatcher;
   }
 
-  get baseUrl(): string {
-    return this.options.baseUrl;
-  }
-
   /**
    * Sends the request, retrying what may be retried, and resolves with the first 2xx response
    * (body unread). Non-2xx responses, network failures, the deadline and cancellation reject
