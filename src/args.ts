@@ -2,7 +2,7 @@
  * Command-line arguments: `--help`, `--version`, flags that mirror the configuration variables,
  * and the subcommands `doctor` and `config <client>`. No argument at all means: serve on stdio.
  */
-import { CLIENT_IDS, isClientId, type ClientId } from './commands/clients.js';
+import { CLIENT_IDS, isClientId, type ClientId } from './commands/setup/clients.js';
 import { CONFIG_FLAGS, type Env } from './config.js';
 
 const FLAG_LINES = [...CONFIG_FLAGS].map(([flag, name]) => `  ${`${flag} <value>`.padEnd(26)} same as ${name}`).join('\n');
@@ -72,7 +72,7 @@ Options:
   --help                     show this help and exit
 `;
 
-export interface ConfigArgs {
+export interface SetupArgs {
   client: ClientId;
   inlineKey: boolean;
   windows: boolean | undefined;
@@ -84,7 +84,7 @@ export type Parsed =
   | { kind: 'version' }
   | { kind: 'serve'; overrides: Env }
   | { kind: 'doctor'; overrides: Env }
-  | ({ kind: 'config' } & ConfigArgs)
+  | ({ kind: 'config' } & SetupArgs)
   | { kind: 'error'; message: string; usage?: string };
 
 export function parseArgs(argv: readonly string[]): Parsed {
@@ -95,7 +95,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
     if (flags.kind === 'version') return flags;
     return { kind: 'doctor', overrides: flags.overrides };
   }
-  if (argv[0] === 'config') return parseConfigArgs(argv.slice(1));
+  if (argv[0] === 'config') return parseSetupArgs(argv.slice(1));
   const flags = parseFlags(argv);
   if (flags.kind === 'overrides') return { kind: 'serve', overrides: flags.overrides };
   return flags;
@@ -121,8 +121,8 @@ function parseFlags(argv: readonly string[]): FlagResult {
   return { kind: 'overrides', overrides };
 }
 
-function parseConfigArgs(argv: readonly string[]): Parsed {
-  const options: Omit<ConfigArgs, 'client'> = { inlineKey: false, windows: undefined, json: false };
+function parseSetupArgs(argv: readonly string[]): Parsed {
+  const options: Omit<SetupArgs, 'client'> = { inlineKey: false, windows: undefined, json: false };
   let client: string | undefined;
   for (const arg of argv) {
     if (arg === '--help' || arg === '-h') return { kind: 'help', usage: CONFIG_USAGE };

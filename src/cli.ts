@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   }
   // Subcommands load their modules only when used: --help stays instant.
   if (parsed.kind === 'doctor') {
-    const { runDoctor } = await import('./commands/doctor.js');
+    const { runDoctor } = await import('./commands/doctor/doctor.js');
     process.exitCode = await runDoctor({
       env: { ...process.env, ...parsed.overrides },
       write: (text) => process.stdout.write(text),
@@ -36,8 +36,8 @@ async function main(): Promise<void> {
     return;
   }
   if (parsed.kind === 'config') {
-    const { runConfigCommand } = await import('./commands/config-command.js');
-    process.exitCode = runConfigCommand(parsed, {
+    const { runSetupCommand } = await import('./commands/setup/setup-command.js');
+    process.exitCode = runSetupCommand(parsed, {
       env: process.env,
       stdout: (text) => process.stdout.write(text),
       stderr: (text) => process.stderr.write(text),
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   // peak memory for no measurable speed (BENCHMARKS.md, "memory"); the baseline tier is enough.
   setFlagsFromString('--liftoff-only');
   // The server and its dependencies load only when serving: --help stays instant.
-  const { serveStdio } = await import('./stdio.js');
+  const { serveStdio } = await import('./transports/stdio.js');
   await serveStdio(config);
 }
 

@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_USAGE, parseArgs } from '../src/args.js';
-import { claudeAddCommand, clientJson, KEY_PLACEHOLDER, type McpServersFile, type VsCodeFile } from '../src/commands/client-config.js';
-import { CLIENT_IDS } from '../src/commands/clients.js';
-import { runConfigCommand } from '../src/commands/config-command.js';
-import { formatJson } from '../src/commands/json-format.js';
+import { claudeAddCommand, clientJson, KEY_PLACEHOLDER, type McpServersFile, type VsCodeFile } from '../src/commands/setup/snippets.js';
+import { CLIENT_IDS } from '../src/commands/setup/clients.js';
+import { runSetupCommand } from '../src/commands/setup/setup-command.js';
+import { formatJson } from '../src/commands/setup/json-format.js';
 import { PACKAGE_NAME } from '../src/version.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -134,7 +134,7 @@ describe('config <client>', () => {
 
     let out = '';
     const io = { env: {}, stdout: (t: string) => (out += t), stderr: () => undefined, platform: 'win32' as const };
-    expect(runConfigCommand({ client: 'vscode', inlineKey: false, windows: undefined, json: true }, io)).toBe(0);
+    expect(runSetupCommand({ client: 'vscode', inlineKey: false, windows: undefined, json: true }, io)).toBe(0);
     expect((JSON.parse(out) as VsCodeFile).servers['ezrouter']!.command).toBe('cmd');
   });
 

@@ -51,7 +51,7 @@ export async function startHarness(
   const redact = createRedactor(config.apiKey);
   const log = createLogger('debug', redact, { write: (line: string) => logs.push(line) });
   const dispatcher = createDispatcher(config, { maxSocketsPerOrigin: options.maxSocketsPerOrigin });
-  const server = createServer(config, {
+  const { server, close: closeServer } = createServer(config, {
     dispatcher,
     log,
     retryBaseDelayMs: options.retryBaseDelayMs ?? 5,
@@ -68,7 +68,7 @@ export async function startHarness(
     call: async (name, args = {}, callOptions) => (await client.callTool({ name, arguments: args }, undefined, callOptions)) as CallToolResult,
     close: async () => {
       await client.close();
-      await server.close();
+      await closeServer();
       await dispatcher.destroy();
       await emulator.close();
     },

@@ -14,8 +14,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runDoctor } from '../src/commands/doctor.js';
-import { proxyRoute, showProxy } from '../src/commands/proxy-route.js';
+import { runDoctor } from '../src/commands/doctor/doctor.js';
+import { proxyRoute, showProxy } from '../src/commands/doctor/proxy-route.js';
 import { defaultReply, startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'cli.js');

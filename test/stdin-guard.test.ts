@@ -1,6 +1,6 @@
 /** The stdin line guard: lines under the cap pass byte for byte, longer lines are dropped. */
 import { describe, expect, it } from 'vitest';
-import { StdinLineGuard } from '../src/stdin-guard.js';
+import { StdinLineGuard } from '../src/transports/stdin-guard.js';
 
 async function run(chunks: string[], max: number): Promise<{ out: string; dropped: number[]; ids: unknown[] }> {
   const dropped: number[] = [];

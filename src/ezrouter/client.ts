@@ -10,7 +10,9 @@ import { parseBalance, type Balance } from './balance.js';
 import { CallScope } from './call-scope.js';
 import { Catalog, chooseSurface, isClaudeModel, suggestModels, type CatalogSnapshot } from './catalog.js';
 import { EzrouterError } from './errors.js';
-import { HttpClient, readCapped, type DispatcherSource, type UpstreamRequest } from './http.js';
+import type { Dispatcher } from 'undici';
+import { HttpClient, readCapped, type UpstreamRequest } from './http.js';
+import { holdDispatcher, type DispatcherHolder } from './lazy-dispatcher.js';
 import { buildOpenAIRequest, OpenAIStream } from './openai.js';
 import { readAnswer } from './stream-reader.js';
 import type { Completion, CompletionRequest, Surface, TextListener } from './types.js';
@@ -22,13 +24,15 @@ const MAX_JSON_BYTES = 8 * 1024 * 1024;
 
 export interface EzrouterClientOptions {
   config: Readonly<Config>;
-  dispatcher: DispatcherSource;
+  /**
+   * The undici dispatcher for every upstream call. When absent, the client creates its own on
+   * its first upstream call (undici is not even loaded before) and closes it in `close()`.
+   */
+  dispatcher?: Dispatcher;
   log: Logger;
   userAgent: string;
   /** First retry backoff (default 500 ms); tests shorten it. */
   retryBaseDelayMs?: number;
-  /** Called when a catalog refresh finds the model list changed. */
-  onCatalogChange?: () => void;
 }
 
 export interface CompleteOptions {
@@ -37,22 +41,42 @@ export interface CompleteOptions {
   onText?: TextListener;
 }
 
+/**
+ * One upstream client can serve many MCP servers at once (the HTTP mode: one socket pool and one
+ * catalog cache for every session); it owns its dispatcher and closes it in `close()`.
+ */
 export class EzrouterClient {
   readonly catalog: Catalog;
   private readonly http: HttpClient;
+  private readonly dispatcher: DispatcherHolder;
+  private readonly catalogListeners = new Set<() => void>();
 
   constructor(private readonly options: EzrouterClientOptions) {
     const { config } = options;
+    this.dispatcher = holdDispatcher(config, options.dispatcher);
     this.http = new HttpClient({
       baseUrl: config.baseUrl,
       apiKey: config.apiKey,
-      dispatcher: options.dispatcher,
+      dispatcher: this.dispatcher.get,
       idleTimeoutMs: config.idleTimeoutMs,
       retry: { maxRetries: config.maxRetries, baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: 8_000 },
       log: options.log,
       userAgent: options.userAgent,
     });
-    this.catalog = new Catalog(() => this.fetchCatalog(), config.modelsTtlMs, options.onCatalogChange);
+    this.catalog = new Catalog(() => this.fetchCatalog(), config.modelsTtlMs, () => {
+      for (const listener of this.catalogListeners) listener();
+    });
+  }
+
+  /** Calls `listener` whenever a catalog refresh finds the model list changed; returns the unsubscribe. */
+  onCatalogChange(listener: () => void): () => void {
+    this.catalogListeners.add(listener);
+    return () => this.catalogListeners.delete(listener);
+  }
+
+  /** Closes the sockets of the dispatcher this client created (a given one is left open). */
+  close(): Promise<void> {
+    return this.dispatcher.destroy();
   }
 
   /** Asks a model and returns its whole answer, consuming the stream whatever the surface. */

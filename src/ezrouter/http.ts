@@ -19,7 +19,6 @@ import {
   isRetryableStatus,
   parseErrorEnvelope,
 } from './errors.js';
-import type { DispatcherConfig, DispatcherOptions } from './dispatcher.js';
 
 export const REQUEST_ID_HEADER = 'x-oneapi-request-id';
 /** Error bodies are read up to this many bytes; the rest is discarded. */
@@ -36,7 +35,8 @@ export interface RetryPolicy {
 export interface HttpClientOptions {
   baseUrl: string;
   apiKey: string | undefined;
-  dispatcher: DispatcherSource;
+  /** The shared dispatcher (see DispatcherHolder). */
+  dispatcher: () => Promise<Dispatcher>;
   idleTimeoutMs: number;
   retry: RetryPolicy;
   log: Logger;
@@ -66,51 +66,14 @@ export interface UpstreamResponse {
   attempts: number;
 }
 
-/** The dispatcher, or a function that creates it on first use (see lazyDispatcher). */
-export type DispatcherSource = Dispatcher | (() => Promise<Dispatcher>);
-
-export interface LazyDispatcher {
-  /** The shared dispatcher, created (and undici loaded) on the first call. */
-  get(): Promise<Dispatcher>;
-  /** Closes its sockets, if it was ever created. */
-  destroy(): Promise<void>;
-}
-
-/** The server's dispatcher (see createDispatcher), created when the first upstream call needs it. */
-export function lazyDispatcher(config: DispatcherConfig, options: DispatcherOptions = {}): LazyDispatcher {
-  let created: Promise<Dispatcher> | undefined;
-  return {
-    get: () =>
-      (created ??= import('./dispatcher.js')
-        .then((m) => m.createDispatcher(config, options))
-        .catch((error: unknown) => {
-          created = undefined;
-          throw error;
-        })),
-    destroy: async () => {
-      if (created) await (await created).destroy();
-    },
-  };
-}
-
 let undiciModule: Promise<typeof import('undici')> | undefined;
 const loadUndici = (): Promise<typeof import('undici')> => (undiciModule ??= import('undici'));
 
 export class HttpClient {
   private readonly random: () => number;
-  private dispatcher: Promise<Dispatcher> | undefined;
 
   constructor(private readonly options: HttpClientOptions) {
     this.random = options.random ?? Math.random;
-  }
-
-  private getDispatcher(): Promise<Dispatcher> {
-    const source = this.options.dispatcher;
-    this.dispatcher ??= (typeof source === 'function' ? source() : Promise.resolve(source)).catch((error: unknown) => {
-      this.dispatcher = undefined; // a failed creation is tried again by the next call
-      throw error;
-    });
-    return this.dispatcher;
   }
 
   /**
@@ -134,7 +97,7 @@ export class HttpClient {
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
 
-    const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.getDispatcher()]);
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.options.dispatcher()]);
     for (let attempt = 1; ; attempt++) {
       let failure: EzrouterError;
       let retryAfterMs: number | undefined;

@@ -7,8 +7,8 @@ import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/serv
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { chooseSurface, type CatalogSnapshot } from '../ezrouter/catalog.js';
 import { EzrouterError } from '../ezrouter/errors.js';
-import type { ToolContext } from '../tools/context.js';
-import { publicModel } from '../tools/list-models.js';
+import type { HandlerContext } from '../context.js';
+import { publicModel } from '../mapping/public-model.js';
 
 export const MODELS_URI = 'ezrouter://models';
 export const MODEL_URI_TEMPLATE = 'ezrouter://models/{id}';
@@ -20,7 +20,7 @@ export function modelUri(id: string): string {
   return `${MODELS_URI}/${encodeURIComponent(id)}`;
 }
 
-export function registerModelResources(server: McpServer, ctx: ToolContext): void {
+export function registerModelResources(server: McpServer, ctx: HandlerContext): void {
   const catalog = async (): Promise<CatalogSnapshot> => {
     try {
       return await ctx.client.models();

@@ -3,9 +3,9 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { ChatMessage, Completion, CompletionRequest } from '../ezrouter/types.js';
-import type { ToolContext } from './context.js';
+import type { HandlerContext } from '../context.js';
 import { createProgressReporter } from './progress.js';
-import { failureResult, invalidRequest } from './result.js';
+import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 
 const messageSchema = z.object({
   role: z.enum(['system', 'user', 'assistant']).describe('Who said it.'),
@@ -61,7 +61,7 @@ type CompleteArgs = {
   [K in keyof typeof completeInput]: z.output<(typeof completeInput)[K]>;
 };
 
-export function registerCompleteTool(server: McpServer, ctx: ToolContext): void {
+export function registerCompleteTool(server: McpServer, ctx: HandlerContext): void {
   server.registerTool(
     'complete',
     {
@@ -95,7 +95,7 @@ export function registerCompleteTool(server: McpServer, ctx: ToolContext): void 
 }
 
 /** Checks the schema cannot express (exactly one of prompt/messages, a model) and builds the request. */
-function toRequest(args: CompleteArgs, ctx: ToolContext): CompletionRequest | string {
+function toRequest(args: CompleteArgs, ctx: HandlerContext): CompletionRequest | string {
   if (args.prompt !== undefined && args.messages !== undefined) {
     return 'Give either `prompt` or `messages`, not both.';
   }
@@ -120,7 +120,7 @@ function toRequest(args: CompleteArgs, ctx: ToolContext): CompletionRequest | st
   return request;
 }
 
-function successResult(completion: Completion, ctx: ToolContext): CallToolResult {
+function successResult(completion: Completion, ctx: HandlerContext): CallToolResult {
   const text = ctx.redact.secretOnly(completion.text);
   const structured = { ...completion, text };
   return {

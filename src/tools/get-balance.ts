@@ -1,8 +1,8 @@
 /** The `get_balance` tool: the ezrouter account balance, exactly as the gateway reports it. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { ToolContext } from './context.js';
-import { failureResult } from './result.js';
+import type { HandlerContext } from '../context.js';
+import { failureResult } from '../mapping/tool-result.js';
 
 export const getBalanceOutput = {
   balance: z.number().nullable().describe('The balance amount, or null when the response shape was not recognised.'),
@@ -13,7 +13,7 @@ export const getBalanceOutput = {
 /** The raw body is shown in text up to this many characters. */
 const RAW_TEXT_LIMIT = 500;
 
-export function registerGetBalanceTool(server: McpServer, ctx: ToolContext): void {
+export function registerGetBalanceTool(server: McpServer, ctx: HandlerContext): void {
   server.registerTool(
     'get_balance',
     {

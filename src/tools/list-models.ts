@@ -1,9 +1,9 @@
 /** The `list_models` tool: the live ezrouter catalog, cached, filterable. */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { ModelEntry } from '../ezrouter/catalog.js';
-import type { ToolContext } from './context.js';
-import { failureResult } from './result.js';
+import type { HandlerContext } from '../context.js';
+import { publicModel } from '../mapping/public-model.js';
+import { failureResult } from '../mapping/tool-result.js';
 
 export const listModelsInput = {
   query: z.string().optional().describe('Only models whose id contains this text (case-insensitive), e.g. "claude" or "deepseek".'),
@@ -30,7 +30,7 @@ export const listModelsOutput = {
   stale: z.boolean().optional().describe('True when a refresh failed and this is the last good copy.'),
 };
 
-export function registerListModelsTool(server: McpServer, ctx: ToolContext): void {
+export function registerListModelsTool(server: McpServer, ctx: HandlerContext): void {
   server.registerTool(
     'list_models',
     {
@@ -71,8 +71,4 @@ export function registerListModelsTool(server: McpServer, ctx: ToolContext): voi
       }
     },
   );
-}
-
-export function publicModel(m: ModelEntry): { id: string; surfaces: string[]; owned_by?: string } {
-  return m.owned_by === undefined ? { id: m.id, surfaces: [...m.surfaces] } : { id: m.id, surfaces: [...m.surfaces], owned_by: m.owned_by };
 }

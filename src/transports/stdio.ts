@@ -4,12 +4,12 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import type { Config } from './config.js';
-import { createLogger } from './log.js';
-import { createRedactor, maskKey } from './redact.js';
-import { createServer } from './server.js';
+import type { Config } from '../config.js';
+import { createLogger } from '../log.js';
+import { createRedactor, maskKey } from '../redact.js';
+import { createServer } from '../server.js';
 import { MAX_STDIN_LINE_BYTES, StdinLineGuard } from './stdin-guard.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 /** Longest we wait for a clean close before exiting anyway. */
 const SHUTDOWN_GRACE_MS = 500;
@@ -17,7 +17,7 @@ const SHUTDOWN_GRACE_MS = 500;
 export async function serveStdio(config: Readonly<Config>): Promise<void> {
   const redact = createRedactor(config.apiKey);
   const log = createLogger(config.logLevel, redact);
-  const server = createServer(config, { log });
+  const { server, close } = createServer(config, { log });
   const input = process.stdin.pipe(
     new StdinLineGuard(MAX_STDIN_LINE_BYTES, ({ bytes, id }) => {
       log.warn(`dropped an input line of ${bytes} bytes (over the ${MAX_STDIN_LINE_BYTES}-byte limit)`, { id });
@@ -44,7 +44,7 @@ export async function serveStdio(config: Readonly<Config>): Promise<void> {
     force.unref();
     // Closing the server aborts every in-flight handler's signal, which aborts its upstream
     // request, and closes the dispatcher's sockets.
-    server.close().finally(() => process.exit(exitCode));
+    close().finally(() => process.exit(exitCode));
   };
 
   transport.onerror = (error) => log.warn('ignored a message that is not valid JSON-RPC', { error });
@@ -54,12 +54,8 @@ export async function serveStdio(config: Readonly<Config>): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
+  server.server.onclose = () => shutdown('transport closed');
   await server.connect(transport);
-  const onclose = server.server.onclose;
-  server.server.onclose = () => {
-    onclose?.();
-    shutdown('transport closed');
-  };
   log.info(`ezrouter-mcp ${VERSION} ready on stdio`, {
     gateway: config.baseUrl,
     key: config.apiKey ? maskKey(config.apiKey) : 'missing (set EZROUTER_API_KEY)',

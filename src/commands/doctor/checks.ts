@@ -4,14 +4,14 @@
  * the doctor sees is what the server will see.
  */
 import { request, type Dispatcher } from 'undici';
-import type { Config, Env } from '../config.js';
-import { CallScope } from '../ezrouter/call-scope.js';
-import { suggestModels, type CatalogSnapshot } from '../ezrouter/catalog.js';
-import { MODELS_PATH, type EzrouterClient } from '../ezrouter/client.js';
-import { EzrouterError } from '../ezrouter/errors.js';
-import { discardBody, headerValue, REQUEST_ID_HEADER, type HttpClient } from '../ezrouter/http.js';
-import { cleanUpstreamMessage, maskKey, type Redactor } from '../redact.js';
-import { USER_AGENT } from '../version.js';
+import type { Config, Env } from '../../config.js';
+import { CallScope } from '../../ezrouter/call-scope.js';
+import { suggestModels, type CatalogSnapshot } from '../../ezrouter/catalog.js';
+import { MODELS_PATH, type EzrouterClient } from '../../ezrouter/client.js';
+import { EzrouterError } from '../../ezrouter/errors.js';
+import { discardBody, headerValue, REQUEST_ID_HEADER, type HttpClient } from '../../ezrouter/http.js';
+import { cleanUpstreamMessage, maskKey, type Redactor } from '../../redact.js';
+import { USER_AGENT } from '../../version.js';
 import { describeRoute, proxyRoute } from './proxy-route.js';
 import type { CheckResult } from './report.js';
 

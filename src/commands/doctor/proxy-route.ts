@@ -5,7 +5,7 @@
  * matches the host itself or any subdomain (a leading `.` or `*.` is ignored), optionally with a
  * `:port`. There is no implicit exception for localhost or IP ranges.
  */
-import type { ProxyConfig } from '../config.js';
+import type { ProxyConfig } from '../../config.js';
 
 export type ProxyRoute =
   | { kind: 'direct'; reason: 'no-proxy-set' }

@@ -6,14 +6,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
-import { ConfigError, loadConfig, type Config, type Env } from '../config.js';
-import { EzrouterClient } from '../ezrouter/client.js';
-import { createDispatcher } from '../ezrouter/dispatcher.js';
-import { HttpClient } from '../ezrouter/http.js';
-import { silentLogger } from '../log.js';
-import { createRedactor, type Redactor } from '../redact.js';
-import { USER_AGENT, VERSION } from '../version.js';
-import { checkBalance, checkCatalog, checkConfiguration, checkGateway, checkKey } from './doctor-checks.js';
+import { ConfigError, loadConfig, type Config, type Env } from '../../config.js';
+import { EzrouterClient } from '../../ezrouter/client.js';
+import { createDispatcher } from '../../ezrouter/dispatcher.js';
+import { HttpClient } from '../../ezrouter/http.js';
+import { silentLogger } from '../../log.js';
+import { createRedactor, type Redactor } from '../../redact.js';
+import { USER_AGENT, VERSION } from '../../version.js';
+import { checkBalance, checkCatalog, checkConfiguration, checkGateway, checkKey } from './checks.js';
 import { renderCheck, verdict, type CheckResult } from './report.js';
 
 export interface DoctorOptions {
@@ -73,7 +73,7 @@ async function runChecks(config: Readonly<Config>, options: DoctorOptions, ctx: 
   const http = new HttpClient({
     baseUrl: config.baseUrl,
     apiKey: config.apiKey,
-    dispatcher,
+    dispatcher: () => Promise.resolve(dispatcher),
     idleTimeoutMs: config.idleTimeoutMs,
     retry: { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 },
     log: silentLogger,

@@ -3,13 +3,13 @@
  * with where to put it and what to do next. `--json` prints the JSON document alone (for
  * scripts); `--inline-key` writes the key from EZROUTER_API_KEY into it instead of a reference.
  */
-import type { Env } from '../config.js';
-import { PACKAGE_NAME } from '../version.js';
-import { claudeAddCommand, clientJson, KEY_PLACEHOLDER, KEY_VARIABLE, SERVER_NAME, type SnippetOptions } from './client-config.js';
+import type { Env } from '../../config.js';
+import { PACKAGE_NAME } from '../../version.js';
+import { claudeAddCommand, clientJson, KEY_PLACEHOLDER, KEY_VARIABLE, SERVER_NAME, type SnippetOptions } from './snippets.js';
 import type { ClientId } from './clients.js';
 import { formatJson } from './json-format.js';
 
-export interface ConfigCommandOptions {
+export interface SetupCommandOptions {
   client: ClientId;
   inlineKey: boolean;
   /** `--windows`; undefined = follow the platform this runs on. */
@@ -25,7 +25,7 @@ export interface CommandIo {
 }
 
 /** Prints the snippet; returns the exit status (2 when `--inline-key` has no key to read). */
-export function runConfigCommand(options: ConfigCommandOptions, io: CommandIo): number {
+export function runSetupCommand(options: SetupCommandOptions, io: CommandIo): number {
   let inlineKey: string | undefined;
   if (options.inlineKey) {
     inlineKey = io.env[KEY_VARIABLE]?.trim();
