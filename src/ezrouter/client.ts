@@ -48,15 +48,25 @@ export interface CompleteOptions {
 export class EzrouterClient {
   readonly catalog: Catalog;
   private readonly http: HttpClient;
-  private readonly dispatcher: DispatcherHolder;
-  private readonly catalogListeners = new Set<() => void>();
+  private readonly dispatcher: DispatcherHolder | undefined;
+  private readonly catalogListeners: Set<() => void>;
+  /** The key this client sends: the configured one, or a principal's (see withKey). */
+  private readonly apiKey: string | undefined;
 
-  constructor(private readonly options: EzrouterClientOptions) {
+  constructor(
+    private readonly options: EzrouterClientOptions,
+    shared?: { http: HttpClient; catalog: Catalog; catalogListeners: Set<() => void>; apiKey: string | undefined },
+  ) {
+    if (shared) {
+      ({ http: this.http, catalog: this.catalog, catalogListeners: this.catalogListeners, apiKey: this.apiKey } = shared);
+      return;
+    }
     const { config } = options;
+    this.apiKey = config.apiKey;
     this.dispatcher = holdDispatcher(config, options.dispatcher);
+    this.catalogListeners = new Set();
     this.http = new HttpClient({
       baseUrl: config.baseUrl,
-      apiKey: config.apiKey,
       dispatcher: this.dispatcher.get,
       idleTimeoutMs: config.idleTimeoutMs,
       retry: { maxRetries: config.maxRetries, baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: 8_000 },
@@ -68,6 +78,15 @@ export class EzrouterClient {
     });
   }
 
+  /**
+   * The same client (socket pool, catalog cache) sending another key: a principal's own key in
+   * the HTTP mode. The catalog is gateway-global, so it is shared and fetched with the
+   * configured key. Closing a keyed view closes nothing.
+   */
+  withKey(apiKey: string | undefined): EzrouterClient {
+    return new EzrouterClient(this.options, { http: this.http, catalog: this.catalog, catalogListeners: this.catalogListeners, apiKey });
+  }
+
   /** Calls `listener` whenever a catalog refresh finds the model list changed; returns the unsubscribe. */
   onCatalogChange(listener: () => void): () => void {
     this.catalogListeners.add(listener);
@@ -76,7 +95,7 @@ export class EzrouterClient {
 
   /** Closes the sockets of the dispatcher this client created (a given one is left open). */
   close(): Promise<void> {
-    return this.dispatcher.destroy();
+    return this.dispatcher?.destroy() ?? Promise.resolve();
   }
 
   /** Asks a model and returns its whole answer, consuming the stream whatever the surface. */
@@ -90,7 +109,7 @@ export class EzrouterClient {
         surface === 'anthropic'
           ? buildAnthropicRequest(req, this.options.config.anthropicMaxTokens)
           : buildOpenAIRequest(req);
-      const res = await this.http.send(upstream, scope);
+      const res = await this.http.send(upstream, scope, this.apiKey);
       const protocol = surface === 'anthropic' ? new AnthropicStream(answer, res.requestId) : new OpenAIStream(answer, res.requestId);
       await readAnswer(res, protocol, answer, (error) => this.http.transportError(error, scope, upstream.path));
       const usage = compactUsage(answer.usage);
@@ -162,7 +181,7 @@ export class EzrouterClient {
   private async getJson(path: string, signal?: AbortSignal): Promise<unknown> {
     const scope = new CallScope(this.options.config.timeoutMs, signal);
     try {
-      const res = await this.http.send({ method: 'GET', path, auth: 'bearer' }, scope);
+      const res = await this.http.send({ method: 'GET', path, auth: 'bearer' }, scope, this.apiKey);
       const { text, truncated } = await readCapped(res.body, MAX_JSON_BYTES, scope, { lenient: false }).catch((error: unknown) => {
         throw this.http.transportError(error, scope, path).with({ status: res.status, requestId: res.requestId });
       });

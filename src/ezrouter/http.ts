@@ -34,7 +34,6 @@ export interface RetryPolicy {
 
 export interface HttpClientOptions {
   baseUrl: string;
-  apiKey: string | undefined;
   /** The shared dispatcher (see DispatcherHolder). */
   dispatcher: () => Promise<Dispatcher>;
   idleTimeoutMs: number;
@@ -77,12 +76,11 @@ export class HttpClient {
   }
 
   /**
-   * Sends the request, retrying what may be retried, and resolves with the first 2xx response
+   * Sends the request with `apiKey` (the server's, or a principal's in the HTTP mode), retrying what may be retried, and resolves with the first 2xx response
    * (body unread). Non-2xx responses, network failures, the deadline and cancellation reject
    * with EzrouterError / CallCancelledError.
    */
-  async send(req: UpstreamRequest, scope: CallScope): Promise<UpstreamResponse> {
-    const apiKey = this.options.apiKey;
+  async send(req: UpstreamRequest, scope: CallScope, apiKey: string | undefined): Promise<UpstreamResponse> {
     if (!apiKey) {
       throw new EzrouterError({ code: 'missing_api_key', message: defaultSentence('missing_api_key') });
     }

@@ -72,7 +72,6 @@ async function runChecks(config: Readonly<Config>, options: DoctorOptions, ctx: 
   const configuration = report(checkConfiguration(config));
   const http = new HttpClient({
     baseUrl: config.baseUrl,
-    apiKey: config.apiKey,
     dispatcher: () => Promise.resolve(dispatcher),
     idleTimeoutMs: config.idleTimeoutMs,
     retry: { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 },
