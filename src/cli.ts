@@ -12,6 +12,11 @@ import { createRedactor } from './redact.js';
 import { VERSION } from './version.js';
 
 async function main(): Promise<void> {
+  // The output edge of the commands: every line they print passes the redactor (the server's
+  // messages pass it in createServer, its log lines in the logger).
+  const redact = createRedactor(process.env['EZROUTER_API_KEY']);
+  const stdout = (text: string): boolean => process.stdout.write(redact.secretOnly(text));
+  const stderr = (text: string): boolean => process.stderr.write(redact(text));
   const parsed = parseArgs(process.argv.slice(2));
   if (parsed.kind === 'help') {
     process.stdout.write(parsed.usage ?? USAGE); // --help
@@ -22,7 +27,7 @@ async function main(): Promise<void> {
     return;
   }
   if (parsed.kind === 'error') {
-    process.stderr.write(`ezrouter-mcp: ${parsed.message}\n\n${parsed.usage ?? USAGE}`);
+    stderr(`ezrouter-mcp: ${parsed.message}\n\n${parsed.usage ?? USAGE}`);
     process.exitCode = 2;
     return;
   }
@@ -31,7 +36,7 @@ async function main(): Promise<void> {
     const { runDoctor } = await import('./commands/doctor/doctor.js');
     process.exitCode = await runDoctor({
       env: { ...process.env, ...parsed.overrides },
-      write: (text) => process.stdout.write(text),
+      write: stdout,
     });
     return;
   }
@@ -39,8 +44,9 @@ async function main(): Promise<void> {
     const { runSetupCommand } = await import('./commands/setup/setup-command.js');
     process.exitCode = runSetupCommand(parsed, {
       env: process.env,
-      stdout: (text) => process.stdout.write(text),
-      stderr: (text) => process.stderr.write(text),
+      // --inline-key asks for the key in the snippet: the one output that carries it on purpose.
+      stdout: parsed.inlineKey ? (text) => process.stdout.write(text) : stdout,
+      stderr,
     });
     return;
   }
@@ -49,7 +55,7 @@ async function main(): Promise<void> {
     config = loadConfig({ ...process.env, ...parsed.overrides });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`ezrouter-mcp: configuration error: ${error.message}\n`);
+    stderr(`ezrouter-mcp: configuration error: ${error.message}\n`);
     process.exitCode = 2;
     return;
   }

@@ -15,6 +15,12 @@ export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
  * twice the longest answer today's models produce (~128k output tokens).
  */
 export const DEFAULT_MAX_ANSWER_CHARS = 1_000_000;
+/**
+ * Upstream completions in flight at once. Each holds its answer in memory (up to the answer
+ * cap) and a socket; past this, calls queue (their deadline still running) instead of letting
+ * a burst of large answers take the process's memory.
+ */
+export const DEFAULT_MAX_CONCURRENCY = 16;
 /** The most this server will ever buffer for one answer, whatever is configured. */
 export const MAX_ANSWER_CHARS_LIMIT = 32 * 1024 * 1024;
 
@@ -37,6 +43,8 @@ export interface Config {
   logLevel: LogLevel;
   anthropicMaxTokens: number;
   maxAnswerChars: number;
+  /** Upstream completions in flight at once; more wait for a slot (EZROUTER_MAX_CONCURRENCY). */
+  maxConcurrency: number;
   proxy: ProxyConfig;
 }
 
@@ -100,9 +108,21 @@ const logLevel = optionalText.pipe(
     .transform((v): LogLevel => v ?? 'info'),
 );
 
+/**
+ * The key goes into an HTTP header: a character that cannot be sent there (a line break, another
+ * control character, anything outside Latin-1 — the rule Node's HTTP layer applies) is refused at
+ * startup instead of failing every call as if the network were down.
+ */
+const apiKey = optionalText.pipe(
+  z
+    .string()
+    .regex(/^[\t\x20-\x7e\x80-\xff]+$/, 'contains a character that cannot be sent in an HTTP header (a line break or another control character, or a non-Latin-1 character): paste the key alone')
+    .optional(),
+);
+
 /** Every variable the server reads, its schema, and the CLI flag that mirrors it (if any). */
 const VARIABLES = {
-  EZROUTER_API_KEY: { schema: optionalText, flag: undefined },
+  EZROUTER_API_KEY: { schema: apiKey, flag: undefined },
   EZROUTER_BASE_URL: { schema: baseUrl, flag: '--base-url' },
   EZROUTER_DEFAULT_MODEL: { schema: optionalText, flag: '--default-model' },
   EZROUTER_TIMEOUT_MS: { schema: wholeMs(300_000, 1), flag: '--timeout-ms' },
@@ -114,6 +134,10 @@ const VARIABLES = {
   EZROUTER_MAX_ANSWER_CHARS: {
     schema: wholeCount(DEFAULT_MAX_ANSWER_CHARS, MAX_ANSWER_CHARS_LIMIT).pipe(z.number().min(1000, 'must be at least 1000')),
     flag: '--max-answer-chars',
+  },
+  EZROUTER_MAX_CONCURRENCY: {
+    schema: wholeCount(DEFAULT_MAX_CONCURRENCY, 1024).pipe(z.number().min(1, 'must be at least 1')),
+    flag: '--max-concurrency',
   },
   EZROUTER_ANTHROPIC_MAX_TOKENS: { schema: wholeCount(DEFAULT_ANTHROPIC_MAX_TOKENS, 1_000_000).pipe(z.number().min(1, 'must be at least 1')), flag: '--anthropic-max-tokens' },
 } as const;
@@ -154,6 +178,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     logLevel: value('EZROUTER_LOG_LEVEL'),
     anthropicMaxTokens: value('EZROUTER_ANTHROPIC_MAX_TOKENS'),
     maxAnswerChars: value('EZROUTER_MAX_ANSWER_CHARS'),
+    maxConcurrency: value('EZROUTER_MAX_CONCURRENCY'),
     proxy: {
       httpsProxy: proxyUrl(env, 'HTTPS_PROXY'),
       httpProxy: proxyUrl(env, 'HTTP_PROXY'),

@@ -2,7 +2,10 @@
  * The stderr logger. stdout carries only JSON-RPC, so nothing else in src/ writes to it.
  * Every line goes through the redactor: the API key never reaches a log.
  */
-import type { Redactor } from './redact.js';
+import { excerpt, type Redactor } from './redact.js';
+
+/** A log line longer than this is cut (a debug dump of a huge value stays readable). */
+const MAX_LINE_CHARS = 8_192;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -26,7 +29,8 @@ export function createLogger(level: LogLevel, redact: Redactor, sink: LogSink = 
   const emit = (at: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>): void => {
     if (RANK[at] < threshold) return;
     const extra = fields && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : '';
-    sink.write(redact(`${new Date().toISOString()} ezrouter-mcp ${at}: ${message}${extra}`) + '\n');
+    // Cut, then redacted: bounded work on any message, and no run of the key survives the cut.
+    sink.write(redact(excerpt(`${new Date().toISOString()} ezrouter-mcp ${at}: ${message}${extra}`, MAX_LINE_CHARS)) + '\n');
   };
   return {
     debug: (m, f) => emit('debug', m, f),

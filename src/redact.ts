@@ -1,8 +1,30 @@
 /**
- * Keeps the API key out of everything the server emits: results, resources, logs.
- * ezrouter sometimes echoes the key it received inside its error messages, so every string
- * that came from upstream or mentions a request goes through `redact` before it leaves.
+ * Keeps the API key out of everything the process writes. `createRedactor(key)` is the one
+ * redaction step; `redactingTransport` (src/transports/redacting-transport.ts) applies it to
+ * every outgoing MCP message, the logger to every stderr line, and the commands to their
+ * reports — so no path can skip it.
+ *
+ * What it removes, wherever it appears:
+ * - the key itself, and the key without its `sk-` prefix (new-api gateways look tokens up
+ *   without it and echo that form);
+ * - any contiguous run of MIN_SECRET_RUN or more characters of the key, so a stream cut mid-key,
+ *   or an answer cut at a size cap, keeps no usable part of it (the log mask `sk-…abcd` shows
+ *   the last four, so the rest must never be shown anywhere);
+ * - its URL-encoded form, and its base64 / base64url forms at each of the three alignments a
+ *   key can have inside a longer encoded string (e.g. `Basic base64(user:key)`).
+ * A key too short for a run to mean anything (a local test gateway's `test`) is removed only as
+ * a whole token, never inside words, so ordinary text is not rewritten.
+ *
+ * Cost: one `indexOf` per anchor (the key's aligned blocks, ~12 for a 48-character key) over the
+ * text, plus a comparison at each hit; a megabyte of answer text takes well under a millisecond
+ * per anchor when the key does not occur in it.
  */
+
+/** The shortest run of the key that is removed; a key shorter than this is matched whole only. */
+export const MIN_SECRET_RUN = 12;
+/** Anchors are aligned blocks of this length: any run of MIN_SECRET_RUN contains a whole one. */
+const ANCHOR = MIN_SECRET_RUN / 2;
+const MASK = '[redacted]';
 
 /** Anything shaped like an ezrouter / OpenAI-style secret key. */
 const KEY_LIKE = /\bsk-[A-Za-z0-9_-]{12,}/g;
@@ -10,22 +32,129 @@ const KEY_LIKE = /\bsk-[A-Za-z0-9_-]{12,}/g;
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
 
 /**
- * `redact(text)` removes the configured key and anything key-shaped (for errors and logs);
- * `redact.secretOnly(text)` removes just the configured key, leaving other text exactly as it
- * was (for model answers, which must not be altered).
+ * `redact(text)` removes the configured key (see the file comment) and anything key-shaped
+ * (for errors and logs); `redact.secretOnly(text)` removes just the configured key, leaving
+ * other text exactly as it was (for model answers and resource bodies, which must not be altered
+ * otherwise).
  */
 export interface Redactor {
   (text: string): string;
   secretOnly(text: string): string;
 }
 
-export function createRedactor(secret: string | undefined): Redactor {
-  const exact = secret && secret.length >= 4 ? secret : undefined;
-  const secretOnly = (text: string): string =>
-    exact && text.includes(exact) ? text.split(exact).join('[redacted]') : text;
+export function createRedactor(...secrets: (string | undefined)[]): Redactor {
+  const finders = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4).map(secretFinder);
+  const secretOnly = (text: string): string => {
+    let out = text;
+    for (const find of finders) out = find(out);
+    return out;
+  };
   const redact = (text: string): string =>
-    secretOnly(text).replace(KEY_LIKE, 'sk-[redacted]').replace(BEARER, '$1[redacted]');
+    secretOnly(text).replace(KEY_LIKE, 'sk-[redacted]').replace(BEARER, `$1${MASK}`);
   return Object.assign(redact, { secretOnly });
+}
+
+/** A function that removes one secret (every form of it) from a text. */
+function secretFinder(secret: string): (text: string) => string {
+  const body = secret.startsWith('sk-') ? secret.slice(3) : secret;
+  if (body.length < MIN_SECRET_RUN) return wholeTokenFinder(secret);
+  // Runs of the whole key cover the key, the key without `sk-` and every long piece of either.
+  const forms = [...new Set([secret, encodeURIComponent(secret), ...base64Forms(secret)])].filter((f) => f.length >= MIN_SECRET_RUN);
+  const finders = forms.map(runFinder);
+  return (text) => {
+    let out = text;
+    for (const find of finders) out = find(out);
+    return out;
+  };
+}
+
+/**
+ * Removes every maximal run of MIN_SECRET_RUN or more characters of `secret` from a text. Any
+ * such run contains one of the secret's aligned ANCHOR-length blocks, so the text is searched
+ * for those blocks only, and each hit is widened to the longest run of the secret around it.
+ */
+function runFinder(secret: string): (text: string) => string {
+  const anchors: { at: number; block: string }[] = [];
+  for (let at = 0; at + ANCHOR <= secret.length; at += ANCHOR) anchors.push({ at, block: secret.slice(at, at + ANCHOR) });
+  if (secret.length % ANCHOR !== 0) anchors.push({ at: secret.length - ANCHOR, block: secret.slice(-ANCHOR) });
+  return (text) => {
+    if (text.length < MIN_SECRET_RUN) return text;
+    const spans: [number, number][] = [];
+    for (const { at, block } of anchors) {
+      for (let hit = text.indexOf(block); hit !== -1; hit = text.indexOf(block, hit + 1)) {
+        // Widen: the text at `hit` equals the secret at `at`; extend both ways while they agree.
+        let start = hit;
+        let from = at;
+        while (start > 0 && from > 0 && text.charCodeAt(start - 1) === secret.charCodeAt(from - 1)) {
+          start--;
+          from--;
+        }
+        let end = hit + ANCHOR;
+        let to = at + ANCHOR;
+        while (end < text.length && to < secret.length && text.charCodeAt(end) === secret.charCodeAt(to)) {
+          end++;
+          to++;
+        }
+        if (end - start >= MIN_SECRET_RUN) spans.push([start, end]);
+      }
+    }
+    return spans.length === 0 ? text : cutSpans(text, spans);
+  };
+}
+
+/** Replaces the union of `spans` with the mask, one mask per merged span. */
+function cutSpans(text: string, spans: [number, number][]): string {
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let pos = 0;
+  let open: [number, number] | undefined;
+  for (const span of spans) {
+    if (open && span[0] <= open[1]) {
+      open[1] = Math.max(open[1], span[1]);
+      continue;
+    }
+    if (open) {
+      out += text.slice(pos, open[0]) + MASK;
+      pos = open[1];
+    }
+    open = [span[0], span[1]];
+  }
+  if (open) {
+    out += text.slice(pos, open[0]) + MASK;
+    pos = open[1];
+  }
+  return out + text.slice(pos);
+}
+
+/** A short secret is removed only where it stands alone: not preceded or followed by a letter, digit or `_`. */
+function wholeTokenFinder(secret: string): (text: string) => string {
+  const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(secret)}(?![\\p{L}\\p{N}_])`, 'gu');
+  return (text) => (text.includes(secret) ? text.replace(pattern, MASK) : text);
+}
+
+/**
+ * The parts of the base64 and base64url encodings of `secret` that are the same wherever the
+ * secret sits in a longer encoded string: one per alignment (0, 1 or 2 bytes before it), with
+ * the characters that also depend on the neighbouring bytes dropped at both ends.
+ */
+function base64Forms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms: string[] = [];
+  for (let lead = 0; lead < 3; lead++) {
+    const padded = Buffer.concat([Buffer.alloc(lead), bytes]);
+    const encoded = padded.toString('base64').replace(/=+$/, '');
+    // Characters fully inside the secret's bytes: skip the ones that mix in the lead bytes,
+    // and the last (partial) group's characters, which depend on what follows.
+    const first = Math.ceil((lead * 8) / 6);
+    const last = Math.floor(((lead + bytes.length) * 8) / 6);
+    const stable = encoded.slice(first, last);
+    forms.push(stable, stable.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return forms;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** `sk-…9f2c`: enough to tell keys apart, never enough to use one. */
@@ -43,7 +172,18 @@ const MAX_UPSTREAM_MESSAGE = 300;
  */
 export function cleanUpstreamMessage(message: string | undefined, redact: Redactor): string | undefined {
   if (!message) return undefined;
-  const cleaned = redact(message).replace(/\s+/g, ' ').replace(REQUEST_ID_SUFFIX, '').trim();
+  // Cut first (bounded work on a huge message), redact the cut, then cut again.
+  const cleaned = redact(excerpt(message, 4 * MAX_UPSTREAM_MESSAGE)).replace(/\s+/g, ' ').replace(REQUEST_ID_SUFFIX, '').trim();
   if (!cleaned) return undefined;
-  return cleaned.length > MAX_UPSTREAM_MESSAGE ? `${cleaned.slice(0, MAX_UPSTREAM_MESSAGE - 1)}…` : cleaned;
+  return excerpt(cleaned, MAX_UPSTREAM_MESSAGE);
+}
+
+/**
+ * A caller's or the gateway's string, made safe to quote in a sentence: at most `max`
+ * characters (an ellipsis says it was cut), control characters shown as spaces.
+ */
+export function excerpt(value: string, max = 80): string {
+  const short = value.length > max ? `${value.slice(0, max - 1)}…` : value;
+  // eslint-disable-next-line no-control-regex
+  return short.replace(/[\u0000-\u001f\u007f]/g, ' ');
 }

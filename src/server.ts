@@ -6,6 +6,7 @@
  * without globals.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.js';
 import type { HandlerContext } from './context.js';
@@ -13,10 +14,12 @@ import { EzrouterClient } from './ezrouter/client.js';
 import { SERVER_INSTRUCTIONS } from './instructions.js';
 import { createLogger, type Logger } from './log.js';
 import { createRedactor, type Redactor } from './redact.js';
-import { registerModelResources } from './resources/models.js';
+import { ResourceDirectory } from './resources/directory.js';
+import { addModelResources } from './resources/models.js';
 import { registerCompleteTool } from './tools/complete.js';
 import { registerGetBalanceTool } from './tools/get-balance.js';
 import { registerListModelsTool } from './tools/list-models.js';
+import { RedactingTransport } from './transports/redacting-transport.js';
 import { PACKAGE_NAME, USER_AGENT, VERSION } from './version.js';
 
 export interface ServerDeps {
@@ -32,6 +35,20 @@ export interface ServerDeps {
   retryBaseDelayMs?: number;
 }
 
+/** An McpServer that connects only through the redaction boundary (see RedactingTransport). */
+class RedactedMcpServer extends McpServer {
+  constructor(
+    private readonly redact: Redactor,
+    ...args: ConstructorParameters<typeof McpServer>
+  ) {
+    super(...args);
+  }
+
+  override connect(transport: Transport): Promise<void> {
+    return super.connect(new RedactingTransport(transport, this.redact));
+  }
+}
+
 export interface EzrouterMcpServer {
   server: McpServer;
   /** Closes the MCP server (aborting its in-flight calls) and the upstream client it owns. */
@@ -45,10 +62,7 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): E
     deps.client ??
     new EzrouterClient({ config, dispatcher: deps.dispatcher, log, userAgent: USER_AGENT, retryBaseDelayMs: deps.retryBaseDelayMs });
 
-  const server = new McpServer(
-    { name: PACKAGE_NAME, title: 'ezrouter', version: VERSION },
-    { instructions: SERVER_INSTRUCTIONS },
-  );
+  const server = new RedactedMcpServer(redact, { name: PACKAGE_NAME, title: 'ezrouter', version: VERSION }, { instructions: SERVER_INSTRUCTIONS });
   const unsubscribe = client.onCatalogChange(() => {
     log.info('the ezrouter model catalog changed');
     if (server.isConnected()) server.sendResourceListChanged();
@@ -58,7 +72,9 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): E
   registerCompleteTool(server, ctx);
   registerListModelsTool(server, ctx);
   registerGetBalanceTool(server, ctx);
-  registerModelResources(server, ctx);
+  const resources = new ResourceDirectory(redact, log);
+  addModelResources(resources, ctx);
+  resources.install(server);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>

@@ -141,9 +141,14 @@ export function isClaudeModel(modelId: string): boolean {
   return modelId.toLowerCase().startsWith('claude');
 }
 
-/** Up to `limit` catalog ids closest to `wanted`: shared substrings first, then edit distance. */
+/**
+ * Up to `limit` catalog ids closest to `wanted`: shared substrings first, then edit distance.
+ * Bounded work whatever the caller sent: only a prefix of `wanted` a little longer than the
+ * longest catalog id is compared (a longer request cannot be closer to any id anyway).
+ */
 export function suggestModels(wanted: string, models: readonly ModelEntry[], limit = 5): string[] {
-  const target = wanted.toLowerCase();
+  const longest = models.reduce((n, m) => Math.max(n, m.id.length), 0);
+  const target = wanted.slice(0, longest + SUGGESTION_SLACK).toLowerCase();
   const scored = models.map((m) => {
     const id = m.id.toLowerCase();
     let score = levenshtein(target, id);
@@ -154,6 +159,9 @@ export function suggestModels(wanted: string, models: readonly ModelEntry[], lim
   scored.sort((a, b) => a.score - b.score || a.id.localeCompare(b.id));
   return scored.slice(0, limit).map((s) => s.id);
 }
+
+/** Characters of the request compared past the longest catalog id. */
+const SUGGESTION_SLACK = 8;
 
 function levenshtein(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);

@@ -4,12 +4,15 @@
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { excerpt } from '../redact.js';
 import { AnswerBuilder, compactUsage, tokenCount } from './answer.js';
 import { buildAnthropicRequest, AnthropicStream } from './anthropic.js';
 import { parseBalance, type Balance } from './balance.js';
 import { CallScope } from './call-scope.js';
 import { Catalog, chooseSurface, isClaudeModel, suggestModels, type CatalogSnapshot } from './catalog.js';
-import { EzrouterError } from './errors.js';
+import { ConcurrencyLimit } from './concurrency.js';
+import { CallCancelledError, EzrouterError } from './errors.js';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 import type { Dispatcher } from 'undici';
 import { HttpClient, readCapped, type UpstreamRequest } from './http.js';
 import { holdDispatcher, type DispatcherHolder } from './lazy-dispatcher.js';
@@ -19,6 +22,11 @@ import type { Completion, CompletionRequest, Surface, TextListener } from './typ
 
 export const MODELS_PATH = '/v1/models';
 export const BALANCE_PATH = '/v1/user/balance';
+/**
+ * Longest a call waits for the catalog that `auto` needs for a claude model before it uses the
+ * OpenAI surface (which serves every model): a hanging GET /v1/models costs a call this much.
+ */
+export const CATALOG_WAIT_MS = 2_000;
 /** JSON bodies of the catalog and balance endpoints are read up to this size. */
 const MAX_JSON_BYTES = 8 * 1024 * 1024;
 
@@ -41,6 +49,14 @@ export interface CompleteOptions {
   onText?: TextListener;
 }
 
+/** What a keyed view (withKey) shares with the client it came from. */
+interface SharedParts {
+  http: HttpClient;
+  catalog: Catalog;
+  catalogListeners: Set<() => void>;
+  slots: ConcurrencyLimit;
+}
+
 /**
  * One upstream client can serve many MCP servers at once (the HTTP mode: one socket pool and one
  * catalog cache for every session); it owns its dispatcher and closes it in `close()`.
@@ -52,17 +68,20 @@ export class EzrouterClient {
   private readonly catalogListeners: Set<() => void>;
   /** The key this client sends: the configured one, or a principal's (see withKey). */
   private readonly apiKey: string | undefined;
+  /** Upstream completions in flight, shared by every keyed view. */
+  readonly slots: ConcurrencyLimit;
 
   constructor(
     private readonly options: EzrouterClientOptions,
-    shared?: { http: HttpClient; catalog: Catalog; catalogListeners: Set<() => void>; apiKey: string | undefined },
+    shared?: SharedParts & { apiKey: string | undefined },
   ) {
     if (shared) {
-      ({ http: this.http, catalog: this.catalog, catalogListeners: this.catalogListeners, apiKey: this.apiKey } = shared);
+      ({ http: this.http, catalog: this.catalog, catalogListeners: this.catalogListeners, slots: this.slots, apiKey: this.apiKey } = shared);
       return;
     }
     const { config } = options;
     this.apiKey = config.apiKey;
+    this.slots = new ConcurrencyLimit(config.maxConcurrency);
     this.dispatcher = holdDispatcher(config, options.dispatcher);
     this.catalogListeners = new Set();
     this.http = new HttpClient({
@@ -84,7 +103,7 @@ export class EzrouterClient {
    * configured key. Closing a keyed view closes nothing.
    */
   withKey(apiKey: string | undefined): EzrouterClient {
-    return new EzrouterClient(this.options, { http: this.http, catalog: this.catalog, catalogListeners: this.catalogListeners, apiKey });
+    return new EzrouterClient(this.options, { http: this.http, catalog: this.catalog, catalogListeners: this.catalogListeners, slots: this.slots, apiKey });
   }
 
   /** Calls `listener` whenever a catalog refresh finds the model list changed; returns the unsubscribe. */
@@ -103,7 +122,12 @@ export class EzrouterClient {
     // One deadline and one cancellation for the whole call, the catalog lookup for `auto` included.
     const scope = new CallScope(this.options.config.timeoutMs, options.signal);
     const answer = new AnswerBuilder(options.onText, this.options.config.maxAnswerChars);
+    let release: (() => void) | undefined;
     try {
+      // A slot among EZROUTER_MAX_CONCURRENCY: the wait is part of the call (deadline, cancel).
+      release = await this.slots.acquire(scope.signal).catch((reason: unknown) => {
+        throw this.classify(reason, scope, 'the queue of calls waiting for a slot');
+      });
       const surface = options.surface === 'auto' ? await this.autoSurface(req.model, scope) : options.surface;
       const upstream: UpstreamRequest =
         surface === 'anthropic'
@@ -111,7 +135,7 @@ export class EzrouterClient {
           : buildOpenAIRequest(req);
       const res = await this.http.send(upstream, scope, this.apiKey);
       const protocol = surface === 'anthropic' ? new AnthropicStream(answer, res.requestId) : new OpenAIStream(answer, res.requestId);
-      await readAnswer(res, protocol, answer, (error) => this.http.transportError(error, scope, upstream.path));
+      await readAnswer(res, protocol, answer, (error) => this.classify(error, scope, upstream.path));
       const usage = compactUsage(answer.usage);
       if (usage.total_tokens === undefined && usage.prompt_tokens !== undefined && usage.completion_tokens !== undefined) {
         usage.total_tokens = tokenCount(usage.prompt_tokens + usage.completion_tokens);
@@ -130,8 +154,16 @@ export class EzrouterClient {
       if (error instanceof EzrouterError && error.code === 'model_unavailable') throw await this.withSuggestions(error, req.model, scope);
       throw error;
     } finally {
+      release?.();
       scope.dispose();
     }
+  }
+
+  /** A transport failure as a typed error; a cancellation is thrown as CallCancelledError. */
+  private classify(error: unknown, scope: CallScope, path: string): EzrouterError {
+    const failure = this.http.classify(error, scope, path);
+    if (failure instanceof CallCancelledError) throw failure;
+    return failure;
   }
 
   /** The catalog (cached for EZROUTER_MODELS_TTL_MS unless `refresh`). */
@@ -157,20 +189,21 @@ export class EzrouterClient {
   private async autoSurface(model: string, scope: CallScope): Promise<Surface> {
     if (!isClaudeModel(model)) return 'openai';
     const models = (await this.catalogWithin(scope))?.models ?? this.catalog.peek();
-    if (!models) this.options.log.debug('catalog unavailable, auto surface falls back to openai', { model });
+    if (!models) this.options.log.debug('catalog unavailable, auto surface falls back to openai', { model: excerpt(model, 80) });
     return chooseSurface(model, models);
   }
 
   /**
-   * The catalog for a call in progress: the shared (cached) fetch, waited for no longer than the
-   * idle timeout, and never past the call's deadline or cancellation; undefined when it is not
-   * there in time (the shared fetch goes on and fills the cache for later calls).
+   * The catalog for a call in progress: the shared (cached) fetch, waited for no longer than
+   * CATALOG_WAIT_MS (or the idle timeout, if shorter), and never past the call's deadline or
+   * cancellation; undefined when it is not there in time (the shared fetch goes on and fills the
+   * cache for later calls).
    */
   private async catalogWithin(scope: CallScope): Promise<CatalogSnapshot | undefined> {
     try {
-      return await scope.within(this.catalog.get(), Math.min(this.options.config.idleTimeoutMs, scope.timeLeft()));
+      return await scope.within(this.catalog.get(), Math.min(CATALOG_WAIT_MS, this.options.config.idleTimeoutMs, scope.timeLeft()));
     } catch (reason) {
-      throw this.http.transportError(reason, scope, MODELS_PATH);
+      throw this.classify(reason, scope, MODELS_PATH);
     }
   }
 
@@ -183,7 +216,7 @@ export class EzrouterClient {
     try {
       const res = await this.http.send({ method: 'GET', path, auth: 'bearer' }, scope, this.apiKey);
       const { text, truncated } = await readCapped(res.body, MAX_JSON_BYTES, scope, { lenient: false }).catch((error: unknown) => {
-        throw this.http.transportError(error, scope, path).with({ status: res.status, requestId: res.requestId });
+        throw this.classify(error, scope, path).with({ status: res.status, requestId: res.requestId });
       });
       if (truncated) {
         throw new EzrouterError({
@@ -197,6 +230,14 @@ export class EzrouterClient {
         throw new EzrouterError({
           code: 'bad_response',
           message: `ezrouter answered GET ${path} with "${res.contentType || 'no content type'}" instead of JSON: check EZROUTER_BASE_URL points at the gateway itself.`,
+          status: res.status,
+          requestId: res.requestId,
+        });
+      }
+      if (exceedsJsonDepth(text)) {
+        throw new EzrouterError({
+          code: 'bad_response',
+          message: `ezrouter answered GET ${path} with JSON nested deeper than ${MAX_JSON_DEPTH} levels, which no real answer has: this server does not read it.`,
           status: res.status,
           requestId: res.requestId,
         });
@@ -222,7 +263,7 @@ export class EzrouterClient {
     const suggestions = suggestModels(model, models);
     const hint = suggestions.length > 0 ? ` Closest catalog ids: ${suggestions.join(', ')}.` : '';
     return error.with({
-      message: `ezrouter cannot serve model "${model}" for this key.${hint} Call list_models to see every available model.`,
+      message: `ezrouter cannot serve model "${excerpt(model, 80)}" for this key.${hint} Call list_models to see every available model.`,
     });
   }
 }

@@ -4,6 +4,7 @@
  * known (the HTTP layer knows the status, the stream decoder knows the stream broke).
  * Turning it into an MCP result happens in exactly one place: `src/tools/result.ts`.
  */
+import { exceedsJsonDepth } from './json-depth.js';
 import { isRecord, stringField } from './json.js';
 
 export const ERROR_CODES = [
@@ -20,18 +21,41 @@ export const ERROR_CODES = [
   'network_error',
   'stream_interrupted',
   'bad_response',
+  'reasoning_exhausted',
+  'store_unavailable',
+  'internal_error',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Codes for which trying the same call again later can succeed. */
-const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'rate_limited',
-  'upstream_error',
-  'timeout',
-  'network_error',
-  'stream_interrupted',
+/**
+ * The one table of what each code means: whether trying the same call again later can succeed
+ * (reported to callers as `retryable`; the HTTP layer resends exactly these before a response
+ * was used), and the default "what happened, what to do" sentence.
+ */
+const CODES: ReadonlyMap<ErrorCode, { retryable: boolean; sentence: string }> = new Map<ErrorCode, { retryable: boolean; sentence: string }>([
+  ['missing_api_key', { retryable: false, sentence: 'No ezrouter API key is configured: set EZROUTER_API_KEY in the MCP server\'s environment and restart it.' }],
+  ['invalid_api_key', { retryable: false, sentence: 'ezrouter rejected the API key: check EZROUTER_API_KEY (it may be mistyped, revoked or expired).' }],
+  ['model_unavailable', { retryable: false, sentence: 'ezrouter cannot serve that model for this key.' }],
+  ['insufficient_balance', { retryable: false, sentence: 'The ezrouter account has run out of balance: top it up, then try again.' }],
+  ['permission_denied', { retryable: false, sentence: 'ezrouter refused the request for this key.' }],
+  ['invalid_request', { retryable: false, sentence: 'ezrouter rejected the request as invalid: check the arguments.' }],
+  ['not_supported', { retryable: false, sentence: 'ezrouter does not offer this endpoint.' }],
+  ['rate_limited', { retryable: true, sentence: 'ezrouter is rate limiting this key: wait a little, then try again.' }],
+  ['upstream_error', { retryable: true, sentence: 'ezrouter or the model provider behind it failed: try again shortly, or pick another model.' }],
+  ['timeout', { retryable: true, sentence: 'The call to ezrouter took too long.' }],
+  ['network_error', { retryable: true, sentence: 'Could not reach ezrouter: check the network, EZROUTER_BASE_URL and any proxy settings.' }],
+  ['stream_interrupted', { retryable: true, sentence: 'The answer stream from ezrouter broke off before it finished.' }],
+  ['bad_response', { retryable: false, sentence: 'ezrouter sent a response this server cannot understand.' }],
+  ['reasoning_exhausted', { retryable: false, sentence: 'The model spent its whole token budget on reasoning and wrote no answer: raise max_tokens or lower reasoning_effort.' }],
+  ['store_unavailable', { retryable: true, sentence: 'The shared store this call needs cannot be reached right now: try again shortly.' }],
+  ['internal_error', { retryable: false, sentence: 'ezrouter-mcp hit an internal error: please report it.' }],
 ]);
+
+/** Whether trying the same call again later can succeed, for a code. */
+export function isRetryableCode(code: ErrorCode): boolean {
+  return CODES.get(code)?.retryable ?? false;
+}
 
 export interface EzrouterErrorInit {
   code: ErrorCode;
@@ -71,7 +95,7 @@ export class EzrouterError extends Error {
   }
 
   get retryable(): boolean {
-    return RETRYABLE_CODES.has(this.code);
+    return isRetryableCode(this.code);
   }
 
   /** A copy with more facts attached (attempt count, partial text, request id). */
@@ -116,7 +140,7 @@ export interface ErrorEnvelope {
  */
 export function parseErrorEnvelope(body: string): ErrorEnvelope {
   const trimmed = body.trim();
-  if (!trimmed.startsWith('{')) return {};
+  if (!trimmed.startsWith('{') || exceedsJsonDepth(trimmed)) return {};
   try {
     return envelopeFrom(JSON.parse(trimmed));
   } catch {
@@ -157,17 +181,17 @@ export function codeForHttpError(status: number, upstreamCode: string | undefine
   return 'invalid_request';
 }
 
-/** Anthropic error `type`s (no HTTP status inside a stream) mapped to our codes. */
-const ANTHROPIC_ERROR_TYPES: Record<string, ErrorCode> = {
-  authentication_error: 'invalid_api_key',
-  permission_error: 'permission_denied',
-  not_found_error: 'model_unavailable',
-  invalid_request_error: 'invalid_request',
-  request_too_large: 'invalid_request',
-  rate_limit_error: 'rate_limited',
-  overloaded_error: 'upstream_error',
-  api_error: 'upstream_error',
-};
+/** Anthropic error `type`s (no HTTP status inside a stream) mapped to our codes (a Map: upstream strings are never prototype keys). */
+const ANTHROPIC_ERROR_TYPES: ReadonlyMap<string, ErrorCode> = new Map<string, ErrorCode>([
+  ['authentication_error', 'invalid_api_key'],
+  ['permission_error', 'permission_denied'],
+  ['not_found_error', 'model_unavailable'],
+  ['invalid_request_error', 'invalid_request'],
+  ['request_too_large', 'invalid_request'],
+  ['rate_limit_error', 'rate_limited'],
+  ['overloaded_error', 'upstream_error'],
+  ['api_error', 'upstream_error'],
+]);
 
 /**
  * An error frame inside a 200 stream. After answer text began it is `stream_interrupted` (the
@@ -179,12 +203,12 @@ export function streamErrorFrame(envelope: ErrorEnvelope, textBegan: boolean, re
     const upstream = envelope.code ?? '';
     if (NO_BALANCE_CODES.has(upstream)) code = 'insufficient_balance';
     else if (MODEL_UNAVAILABLE_CODES.has(upstream)) code = 'model_unavailable';
-    else code = ANTHROPIC_ERROR_TYPES[envelope.type ?? ''] ?? 'upstream_error';
+    else code = ANTHROPIC_ERROR_TYPES.get(envelope.type ?? '') ?? 'upstream_error';
   }
   const message =
     code === 'stream_interrupted'
       ? 'ezrouter reported an error in the middle of the answer, so it is incomplete: try again, or pick another model.'
-      : DEFAULT_SENTENCES[code];
+      : defaultSentence(code);
   return new EzrouterError({
     code,
     message,
@@ -194,31 +218,9 @@ export function streamErrorFrame(envelope: ErrorEnvelope, textBegan: boolean, re
   });
 }
 
-/** Whether the HTTP layer may send the same request again for this status. */
-export function isRetryableStatus(status: number): boolean {
-  // 501 Not Implemented and 505 HTTP Version Not Supported do not change on a retry.
-  return status === 429 || (status >= 500 && status !== 501 && status !== 505);
-}
-
-const DEFAULT_SENTENCES: Record<ErrorCode, string> = {
-  missing_api_key: 'No ezrouter API key is configured: set EZROUTER_API_KEY in the MCP server\'s environment and restart it.',
-  invalid_api_key: 'ezrouter rejected the API key: check EZROUTER_API_KEY (it may be mistyped, revoked or expired).',
-  model_unavailable: 'ezrouter cannot serve that model for this key.',
-  insufficient_balance: 'The ezrouter account has run out of balance: top it up, then try again.',
-  permission_denied: 'ezrouter refused the request for this key.',
-  invalid_request: 'ezrouter rejected the request as invalid: check the arguments.',
-  not_supported: 'ezrouter does not offer this endpoint.',
-  rate_limited: 'ezrouter is rate limiting this key: wait a little, then try again.',
-  upstream_error: 'ezrouter or the model provider behind it failed: try again shortly, or pick another model.',
-  timeout: 'The call to ezrouter took too long.',
-  network_error: 'Could not reach ezrouter: check the network, EZROUTER_BASE_URL and any proxy settings.',
-  stream_interrupted: 'The answer stream from ezrouter broke off before it finished.',
-  bad_response: 'ezrouter sent a response this server cannot understand.',
-};
-
 /** The default "what happened, what to do" sentence for a code. */
 export function defaultSentence(code: ErrorCode): string {
-  return DEFAULT_SENTENCES[code];
+  return CODES.get(code)?.sentence ?? 'ezrouter-mcp failed.';
 }
 
 /** Makes the error for a non-2xx HTTP response; the message is the default sentence for its code. */
@@ -230,10 +232,135 @@ export function httpError(
   const code = codeForHttpError(status, envelope.code || undefined);
   return new EzrouterError({
     code,
-    message: DEFAULT_SENTENCES[code],
+    message: defaultSentence(code),
     status,
     upstreamCode: envelope.code || undefined,
     upstreamMessage: envelope.message,
     requestId,
   });
+}
+
+/** Why a call's scope ended before the failure was seen, if it did (see CallScope). */
+export type ScopeEnd = 'deadline' | 'cancelled' | undefined;
+
+/** What classifyTransportError needs to know besides the error itself. */
+export interface TransportContext {
+  /** Why the call's scope ended, if it had. */
+  scopeEnd: ScopeEnd;
+  /** The call deadline (EZROUTER_TIMEOUT_MS, or a smaller effective one) and the idle timeout. */
+  timeoutMs: number;
+  idleTimeoutMs: number;
+  baseUrl: string;
+  path: string;
+}
+
+/**
+ * Whatever undici (or a body stream) threw, as a typed failure — a pure function that always
+ * returns a value. The end of the call's scope wins over the error object itself: it says
+ * whether the deadline passed or the caller cancelled.
+ */
+export function classifyTransportError(error: unknown, at: TransportContext): EzrouterError | CallCancelledError {
+  if (at.scopeEnd === 'cancelled') return new CallCancelledError();
+  if (at.scopeEnd === 'deadline') {
+    return new EzrouterError({
+      code: 'timeout',
+      message: `ezrouter did not finish within ${at.timeoutMs} ms (the call deadline, EZROUTER_TIMEOUT_MS or the client's limit): raise it for long answers, or try a faster model.`,
+      cause: error,
+    });
+  }
+  const code = errorCode(error);
+  // undici reports an interim response it did not ask for (HTTP 100 Continue to a request that
+  // sent no `Expect`) as a SocketError whose message is this constant: not a network failure.
+  if (code === 'UND_ERR_SOCKET' && error instanceof Error && error.message === 'bad response') {
+    return new EzrouterError({
+      code: 'bad_response',
+      message: `ezrouter answered ${at.path} with an interim response this server did not ask for (HTTP 100 Continue): a proxy in between may be misbehaving; check EZROUTER_BASE_URL and the proxy.`,
+      cause: error,
+    });
+  }
+  switch (code) {
+    // undici's documented error codes for its headersTimeout / bodyTimeout.
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new EzrouterError({
+        code: 'timeout',
+        message: `ezrouter did not ${code === 'UND_ERR_HEADERS_TIMEOUT' ? 'respond' : 'send more of the answer'} within ${at.idleTimeoutMs} ms (EZROUTER_IDLE_TIMEOUT_MS): it may be overloaded; raise the variable or try again.`,
+        cause: error,
+      });
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return new EzrouterError({
+        code: 'bad_response',
+        message: `ezrouter's response to ${at.path} had headers larger than this server accepts (undici's 16 KiB limit): a proxy in between may be adding them; check EZROUTER_BASE_URL and the proxy.`,
+        cause: error,
+      });
+    case 'UND_ERR_INFO':
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_STATUS':
+    case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      return new EzrouterError({
+        code: 'bad_response',
+        message: `ezrouter's response to ${at.path} is not valid HTTP this server can read (${code}): check EZROUTER_BASE_URL points at the gateway, and any proxy in between.`,
+        cause: error,
+      });
+    default:
+      break;
+  }
+  if (TLS_CODES.test(code ?? '')) {
+    return new EzrouterError({
+      code: 'network_error',
+      message: `TLS verification failed for ${at.baseUrl} (${code}): if your network uses a private certificate authority, set NODE_EXTRA_CA_CERTS to its PEM file.`,
+      cause: error,
+    });
+  }
+  return new EzrouterError({
+    code: 'network_error',
+    message: `Could not reach ezrouter at ${at.baseUrl}${at.path} (${describeNetworkError(error, code)}): check the network, EZROUTER_BASE_URL and any proxy settings.`,
+    cause: error,
+  });
+}
+
+/**
+ * Whether the HTTP layer sends the same request again after this failure (only ever before a
+ * response was used): the codes the table calls retryable, except an HTTP 505, whose answer does
+ * not change on a retry.
+ */
+export function mayResend(failure: EzrouterError): boolean {
+  return failure.retryable && failure.code !== 'stream_interrupted' && failure.status !== 505;
+}
+
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
+/**
+ * The error's code: undici's own verdict (a timeout, a parser error) as it is; for a socket
+ * failure, the system code in the cause chain (ECONNRESET, a TLS code) when there is one.
+ */
+function errorCode(error: unknown): string | undefined {
+  const top = codeOf(error);
+  if (top !== undefined && top.startsWith('UND_ERR') && top !== 'UND_ERR_SOCKET' && top !== 'UND_ERR_CONNECT_TIMEOUT') return top;
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = codeOf(current);
+    if (code !== undefined && !code.startsWith('UND_ERR')) return code;
+    current = current.cause;
+  }
+  return top;
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function describeNetworkError(error: unknown, code: string | undefined): string {
+  if (code === 'UND_ERR_SOCKET') return 'connection closed by the server';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connection timed out';
+  if (code) return code;
+  return error instanceof Error ? excerptOf(error.message, 120) : 'unknown error';
+}
+
+function excerptOf(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

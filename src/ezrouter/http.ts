@@ -11,12 +11,14 @@
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../log.js';
 import { CallScope, sleep } from './call-scope.js';
+import { excerpt } from '../redact.js';
 import {
   CallCancelledError,
+  classifyTransportError,
   defaultSentence,
   EzrouterError,
   httpError,
-  isRetryableStatus,
+  mayResend,
   parseErrorEnvelope,
 } from './errors.js';
 
@@ -68,6 +70,11 @@ export interface UpstreamResponse {
 let undiciModule: Promise<typeof import('undici')> | undefined;
 const loadUndici = (): Promise<typeof import('undici')> => (undiciModule ??= import('undici'));
 
+/** What one HTTP attempt came to: a usable 2xx response, or a failure (with the server's wait hint). */
+type AttemptOutcome =
+  | { kind: 'response'; response: UpstreamResponse }
+  | { kind: 'failure'; failure: EzrouterError | CallCancelledError; retryAfterMs?: number };
+
 export class HttpClient {
   private readonly random: () => number;
 
@@ -76,16 +83,43 @@ export class HttpClient {
   }
 
   /**
-   * Sends the request with `apiKey` (the server's, or a principal's in the HTTP mode), retrying what may be retried, and resolves with the first 2xx response
-   * (body unread). Non-2xx responses, network failures, the deadline and cancellation reject
-   * with EzrouterError / CallCancelledError.
+   * Sends the request with `apiKey` (the server's, or a principal's in the HTTP mode), resending
+   * what may be resent, and resolves with the first 2xx response (body unread). Non-2xx
+   * responses, network failures, the deadline and cancellation reject with EzrouterError /
+   * CallCancelledError; `attempts` on the error says how many attempts were made.
    */
   async send(req: UpstreamRequest, scope: CallScope, apiKey: string | undefined): Promise<UpstreamResponse> {
     if (!apiKey) {
       throw new EzrouterError({ code: 'missing_api_key', message: defaultSentence('missing_api_key') });
     }
-    const { maxRetries } = this.options.retry;
-    const url = this.options.baseUrl + req.path;
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.options.dispatcher()]);
+    const prepared = this.prepare(req, apiKey);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(prepared, req, scope, attempt, request, dispatcher);
+      if (outcome.kind === 'response') return outcome.response;
+      const { failure } = outcome;
+      if (failure instanceof CallCancelledError) throw failure;
+      const delay = this.backoff(attempt, outcome.retryAfterMs);
+      if (!mayResend(failure) || scope.signal.aborted || attempt > this.options.retry.maxRetries || delay >= scope.timeLeft()) {
+        throw failure.with({ attempts: attempt });
+      }
+      this.options.log.info(`retrying ${req.method} ${req.path} in ${delay} ms after ${failure.code}`, {
+        attempt,
+        maxRetries: this.options.retry.maxRetries,
+        status: failure.status,
+        requestId: failure.requestId,
+      });
+      try {
+        await sleep(delay, scope.signal);
+      } catch {
+        const ended = this.classify(scope.signal.reason, scope, req.path);
+        throw ended instanceof EzrouterError ? ended.with({ attempts: attempt }) : ended;
+      }
+    }
+  }
+
+  /** The URL, headers and body of a request, built once for all its attempts. */
+  private prepare(req: UpstreamRequest, apiKey: string): { url: string; headers: Record<string, string>; body: string | undefined } {
     const headers: Record<string, string> = {
       'user-agent': this.options.userAgent,
       accept: req.path.endsWith('/messages') || req.path.endsWith('/chat/completions') ? 'text/event-stream, application/json' : 'application/json',
@@ -94,99 +128,88 @@ export class HttpClient {
     };
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     if (body !== undefined) headers['content-type'] = 'application/json';
-
-    const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.options.dispatcher()]);
-    for (let attempt = 1; ; attempt++) {
-      let failure: EzrouterError;
-      let retryAfterMs: number | undefined;
-      try {
-        const res = await request(url, {
-          method: req.method,
-          headers,
-          body,
-          dispatcher,
-          signal: scope.signal,
-          headersTimeout: this.options.idleTimeoutMs,
-          bodyTimeout: this.options.idleTimeoutMs,
-        });
-        const requestId = headerValue(res.headers[REQUEST_ID_HEADER]);
-        if (res.statusCode >= 200 && res.statusCode < 300) {
-          return {
-            status: res.statusCode,
-            contentType: headerValue(res.headers['content-type']) ?? '',
-            requestId,
-            headers: res.headers,
-            body: res.body,
-            attempts: attempt,
-          };
-        }
-        const { text } = await readCapped(res.body, MAX_ERROR_BODY_BYTES, scope, { lenient: true });
-        failure = httpError(res.statusCode, parseErrorEnvelope(text), requestId);
-        if (res.statusCode >= 300 && res.statusCode < 400) {
-          const location = headerValue(res.headers['location']);
-          throw failure.with({
-            attempts: attempt,
-            upstreamMessage: undefined,
-            message: `ezrouter answered ${req.method} ${req.path} with a redirect (HTTP ${res.statusCode}${location ? ` to ${location}` : ''}): set EZROUTER_BASE_URL to the gateway's API root${location ? ' that it points to' : ''}, e.g. https://www.ezrouter.dev.`,
-          });
-        }
-        if (!isRetryableStatus(res.statusCode)) throw failure.with({ attempts: attempt });
-        retryAfterMs = retryAfter(res.headers);
-      } catch (error) {
-        if (error instanceof EzrouterError && error.attempts !== undefined) throw error;
-        failure = error instanceof EzrouterError ? error : this.transportError(error, scope, req.path);
-        if (!isRetryableTransport(failure, scope)) throw failure.with({ attempts: attempt });
-      }
-
-      const delay = this.backoff(attempt, retryAfterMs);
-      if (attempt > maxRetries || delay >= scope.timeLeft()) {
-        throw failure.with({ attempts: attempt, message: withAttempts(failure.message, attempt) });
-      }
-      this.options.log.info(`retrying ${req.method} ${req.path} in ${delay} ms after ${failure.code}`, {
-        attempt,
-        maxRetries,
-        status: failure.status,
-        requestId: failure.requestId,
-      });
-      try {
-        await sleep(delay, scope.signal);
-      } catch {
-        throw this.transportError(scope.signal.reason, scope, req.path).with({ attempts: attempt });
-      }
-    }
+    return { url: this.options.baseUrl + req.path, headers, body };
   }
 
-  /**
-   * Turns whatever undici threw into a typed error. An abort of the scope wins over the error
-   * object itself: it says whether the deadline passed or the caller cancelled.
-   */
-  transportError(error: unknown, scope: CallScope, path: string): EzrouterError {
-    if (scope.reason === 'cancelled') throw new CallCancelledError();
-    if (scope.reason === 'deadline') {
-      return new EzrouterError({
-        code: 'timeout',
-        message: `ezrouter did not finish within ${scope.timeoutMs} ms (EZROUTER_TIMEOUT_MS): raise it for long answers, or try a faster model.`,
-        cause: error,
+  /** One HTTP attempt, never throwing: what it came to. */
+  private async attempt(
+    prepared: { url: string; headers: Record<string, string>; body: string | undefined },
+    req: UpstreamRequest,
+    scope: CallScope,
+    attempt: number,
+    request: typeof import('undici').request,
+    dispatcher: Dispatcher,
+  ): Promise<AttemptOutcome> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(prepared.url, {
+        method: req.method,
+        headers: prepared.headers,
+        body: prepared.body,
+        dispatcher,
+        signal: scope.signal,
+        headersTimeout: this.options.idleTimeoutMs,
+        bodyTimeout: this.options.idleTimeoutMs,
       });
+    } catch (error) {
+      return { kind: 'failure', failure: this.classify(error, scope, req.path) };
     }
-    // undici's documented error codes for its headersTimeout / bodyTimeout.
-    const undiciCode = (error as { code?: unknown } | null)?.code;
-    if (undiciCode === 'UND_ERR_HEADERS_TIMEOUT' || undiciCode === 'UND_ERR_BODY_TIMEOUT') {
-      const what = undiciCode === 'UND_ERR_HEADERS_TIMEOUT' ? 'respond' : 'send more of the answer';
-      return new EzrouterError({
-        code: 'timeout',
-        message: `ezrouter did not ${what} within ${this.options.idleTimeoutMs} ms (EZROUTER_IDLE_TIMEOUT_MS): it may be overloaded; raise the variable or try again.`,
-        cause: error,
-      });
+    const requestId = headerValue(res.headers[REQUEST_ID_HEADER]);
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      const encoding = headerValue(res.headers['content-encoding'])?.trim().toLowerCase();
+      if (encoding && encoding !== 'identity') {
+        discardBody(res.body);
+        return {
+          kind: 'failure',
+          failure: new EzrouterError({
+            code: 'bad_response',
+            message: `ezrouter answered ${req.method} ${req.path} with a compressed body ("${excerpt(encoding, 20)}") this server did not ask for: a proxy in between may be re-encoding it; check EZROUTER_BASE_URL and the proxy.`,
+            status: res.statusCode,
+            requestId,
+          }),
+        };
+      }
+      return {
+        kind: 'response',
+        response: {
+          status: res.statusCode,
+          contentType: headerValue(res.headers['content-type']) ?? '',
+          requestId,
+          headers: res.headers,
+          body: res.body,
+          attempts: attempt,
+        },
+      };
     }
-    const detail = describeNetworkError(error);
-    const tls = isTlsError(error);
-    return new EzrouterError({
-      code: 'network_error',
-      message: tls
-        ? `TLS verification failed for ${this.options.baseUrl} (${detail}): if your network uses a private certificate authority, set NODE_EXTRA_CA_CERTS to its PEM file.`
-        : `Could not reach ezrouter at ${this.options.baseUrl}${path} (${detail}): check the network, EZROUTER_BASE_URL and any proxy settings.`,
-      cause: error,
+    let text: string;
+    try {
+      ({ text } = await readCapped(res.body, MAX_ERROR_BODY_BYTES, scope, { lenient: true }));
+    } catch (error) {
+      return { kind: 'failure', failure: this.classify(error, scope, req.path) };
+    }
+    const failure = httpError(res.statusCode, parseErrorEnvelope(text), requestId);
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      const location = headerValue(res.headers['location']);
+      const shown = location === undefined ? undefined : excerpt(location, 120);
+      return {
+        kind: 'failure',
+        failure: failure.with({
+          upstreamMessage: undefined,
+          message: `ezrouter answered ${req.method} ${req.path} with a redirect (HTTP ${res.statusCode}${shown ? ` to ${shown}` : ''}): set EZROUTER_BASE_URL to the gateway's API root${shown ? ' that it points to' : ''}, e.g. https://www.ezrouter.dev.`,
+        }),
+      };
+    }
+    return { kind: 'failure', failure, retryAfterMs: retryAfter(res.headers) };
+  }
+
+  /** See classifyTransportError: this client's limits and base URL, the scope's end. */
+  classify(error: unknown, scope: CallScope, path: string): EzrouterError | CallCancelledError {
+    return classifyTransportError(error, {
+      scopeEnd: scope.reason,
+      timeoutMs: scope.timeoutMs,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      baseUrl: this.options.baseUrl,
+      path,
     });
   }
 
@@ -199,17 +222,6 @@ export class HttpClient {
   }
 }
 
-/** Network failures and a head that never came (idle timeout) are retried; a passed deadline is final. */
-function isRetryableTransport(error: EzrouterError, scope: CallScope): boolean {
-  return !scope.signal.aborted && (error.code === 'network_error' || error.code === 'timeout');
-}
-
-function withAttempts(message: string, attempts: number): string {
-  if (attempts <= 1) return message;
-  return `${message.replace(/[.:]?\s*$/, '')} (gave up after ${attempts} attempts).`;
-}
-
-/** Reads at most `cap` bytes of a body as UTF-8 and discards the rest. */
 /**
  * Reads at most `cap` bytes of a body as UTF-8 and discards the rest (`truncated` says so).
  * `lenient` (for error bodies, whose status already tells what happened): a read failure keeps
@@ -268,29 +280,4 @@ function retryAfter(headers: UpstreamResponse['headers']): number | undefined {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(raw);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
-
-function errorCode(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && !code.startsWith('UND_ERR')) return code;
-    current = current.cause;
-  }
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function isTlsError(error: unknown): boolean {
-  return TLS_CODES.test(errorCode(error) ?? '');
-}
-
-function describeNetworkError(error: unknown): string {
-  const code = errorCode(error);
-  if (code === 'UND_ERR_SOCKET') return 'connection closed by the server';
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connection timed out';
-  if (code) return code;
-  return error instanceof Error ? error.message.slice(0, 120) : 'unknown error';
 }

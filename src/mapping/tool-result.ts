@@ -5,8 +5,11 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../log.js';
-import { cleanUpstreamMessage, type Redactor } from '../redact.js';
+import { cleanUpstreamMessage, excerpt, type Redactor } from '../redact.js';
 import { CallCancelledError, EzrouterError, type ErrorCode } from '../ezrouter/errors.js';
+
+/** Longest upstream code or request id quoted in an error. */
+const MAX_QUOTED = 80;
 
 export interface ErrorMeta {
   code: ErrorCode;
@@ -19,12 +22,13 @@ export interface ErrorMeta {
 export function errorResult(error: EzrouterError, redact: Redactor): CallToolResult {
   const meta: ErrorMeta = { code: error.code, retryable: error.retryable };
   if (error.status !== undefined) meta.status = error.status;
-  if (error.upstreamCode) meta.upstream_code = redact(error.upstreamCode);
-  if (error.requestId) meta.request_id = redact(error.requestId);
+  // Upstream strings are quoted as short excerpts: a gateway cannot make an error result large.
+  if (error.upstreamCode) meta.upstream_code = redact(excerpt(error.upstreamCode, MAX_QUOTED));
+  if (error.requestId) meta.request_id = redact(excerpt(error.requestId, MAX_QUOTED));
 
   const said = cleanUpstreamMessage(error.upstreamMessage, redact);
   const tail = meta.request_id ? `(ezrouter error: ${error.code}, request id: ${meta.request_id})` : `(ezrouter error: ${error.code})`;
-  const sentence = ensurePeriod(error.message);
+  const sentence = withAttempts(ensurePeriod(error.message), error);
   const text = redact(said ? `${sentence} ezrouter said: "${said}" ${tail}` : `${sentence} ${tail}`);
 
   const content: CallToolResult['content'] = [{ type: 'text', text }];
@@ -49,15 +53,23 @@ export function failureResult(error: unknown, redact: Redactor, log: Logger): Ca
     return { content: [{ type: 'text', text: 'The call was cancelled.' }], isError: true };
   }
   log.error('unexpected error in a tool handler', { error });
-  // Redacted before it is cut, so no piece of a secret survives the cut.
-  const detail = redact(error instanceof Error ? error.message : String(error));
-  return errorResult(
-    new EzrouterError({
-      code: 'upstream_error',
-      message: `ezrouter-mcp hit an unexpected internal error (${detail.slice(0, 200)}); please report it`,
-    }),
-    redact,
-  );
+  return errorResult(internalError(error, redact), redact);
+}
+
+/** A bug inside the server, as the non-retryable internal_error with a short, redacted detail. */
+export function internalError(error: unknown, redact: Redactor): EzrouterError {
+  // Redacted before it is cut, then cut: no piece of a secret survives, and the text stays short.
+  const detail = excerpt(redact(excerpt(error instanceof Error ? `${error.name}: ${error.message}` : String(error), 800)), 200);
+  return new EzrouterError({
+    code: 'internal_error',
+    message: `ezrouter-mcp hit an unexpected internal error (${detail}); please report it with the server's log`,
+  });
+}
+
+/** After retries: the sentence says how many attempts were made before giving up. */
+function withAttempts(sentence: string, error: EzrouterError): string {
+  if (error.attempts === undefined || error.attempts <= 1 || !error.retryable) return sentence;
+  return `${sentence.replace(/[.:]?\s*$/, '')} (gave up after ${error.attempts} attempts).`;
 }
 
 function ensurePeriod(sentence: string): string {

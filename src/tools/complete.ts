@@ -7,7 +7,7 @@ import type { HandlerContext } from '../context.js';
 import { createProgressReporter } from './progress.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 
-const messageSchema = z.object({
+const messageSchema = z.strictObject({
   role: z.enum(['system', 'user', 'assistant']).describe('Who said it.'),
   content: z.string().describe('The message text.'),
 });
@@ -57,9 +57,8 @@ export const completeOutput = {
   request_id: z.string().optional().describe('ezrouter request id (x-oneapi-request-id), for support.'),
 };
 
-type CompleteArgs = {
-  [K in keyof typeof completeInput]: z.output<(typeof completeInput)[K]>;
-};
+const completeInputSchema = z.strictObject(completeInput);
+type CompleteArgs = z.output<typeof completeInputSchema>;
 
 export function registerCompleteTool(server: McpServer, ctx: HandlerContext): void {
   server.registerTool(
@@ -70,7 +69,8 @@ export function registerCompleteTool(server: McpServer, ctx: HandlerContext): vo
         'Send a prompt or a conversation to any model on the ezrouter gateway (Claude, GPT, DeepSeek, GLM, Kimi, Gemini…) and get its whole answer back, with token usage. ' +
         'Use it for a second opinion, to delegate a sub-task to a cheaper or stronger model, or to compare models. ' +
         'Call list_models first if you do not know the exact model id. Long answers stream; progress is reported while they do.',
-      inputSchema: completeInput,
+      // Closed (additionalProperties: false): strict-schema clients accept it, typos are refused.
+      inputSchema: completeInputSchema,
       outputSchema: completeOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: false, destructiveHint: false },
     },

@@ -20,10 +20,11 @@ export function registerGetBalanceTool(server: McpServer, ctx: HandlerContext): 
       title: 'Show the ezrouter balance',
       description:
         'Show the remaining balance of the ezrouter account behind this server. Use it when the user asks about credit or cost, or after an insufficient_balance error.',
+      inputSchema: z.strictObject({}),
       outputSchema: getBalanceOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
     },
-    async (extra) => {
+    async (_args, extra) => {
       try {
         const result = await ctx.client.balance(extra.signal);
         const raw = ctx.redact(JSON.stringify(result.raw) ?? 'null');

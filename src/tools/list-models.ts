@@ -38,7 +38,7 @@ export function registerListModelsTool(server: McpServer, ctx: HandlerContext): 
       description:
         'List the models available on the ezrouter gateway right now, with the surfaces (openai, anthropic) each one accepts. ' +
         'Use it to find the exact model id before calling complete, or to check whether a model exists. The list is cached for a few minutes; pass refresh=true to re-fetch.',
-      inputSchema: listModelsInput,
+      inputSchema: z.strictObject(listModelsInput),
       outputSchema: listModelsOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
     },

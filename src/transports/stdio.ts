@@ -22,9 +22,10 @@ export async function serveStdio(config: Readonly<Config>): Promise<void> {
     new StdinLineGuard(MAX_STDIN_LINE_BYTES, ({ bytes, id }) => {
       log.warn(`dropped an input line of ${bytes} bytes (over the ${MAX_STDIN_LINE_BYTES}-byte limit)`, { id });
       // Answer the dropped request, so that its caller does not wait for nothing.
+      // Through the connected (redacting) transport, like every other message.
       if (id !== undefined) {
-        transport
-          .send({
+        server.server.transport
+          ?.send({
             jsonrpc: '2.0',
             id,
             error: { code: ErrorCode.InvalidRequest, message: `Request too large: ${bytes} bytes, over this server's ${MAX_STDIN_LINE_BYTES}-byte limit per message.` },

@@ -8,8 +8,8 @@ import type { Config, Env } from '../../config.js';
 import { CallScope } from '../../ezrouter/call-scope.js';
 import { suggestModels, type CatalogSnapshot } from '../../ezrouter/catalog.js';
 import { MODELS_PATH, type EzrouterClient } from '../../ezrouter/client.js';
-import { EzrouterError } from '../../ezrouter/errors.js';
-import { discardBody, headerValue, REQUEST_ID_HEADER, type HttpClient } from '../../ezrouter/http.js';
+import { classifyTransportError, EzrouterError } from '../../ezrouter/errors.js';
+import { discardBody, headerValue, REQUEST_ID_HEADER } from '../../ezrouter/http.js';
 import { cleanUpstreamMessage, maskKey, type Redactor } from '../../redact.js';
 import { USER_AGENT } from '../../version.js';
 import { describeRoute, proxyRoute } from './proxy-route.js';
@@ -68,8 +68,6 @@ export interface GatewayCheckContext {
   config: Readonly<Config>;
   env: Env;
   dispatcher: Dispatcher;
-  /** Used for its error wording only (TLS, refused, timeouts), the same the server gives. */
-  http: HttpClient;
   redact: Redactor;
   now: () => number;
 }
@@ -122,7 +120,14 @@ export async function checkGateway(ctx: GatewayCheckContext): Promise<CheckResul
     };
   } catch (error) {
     const ms = ctx.now() - started;
-    const failure = ctx.http.transportError(error, scope, MODELS_PATH);
+    // The same classification and wording the server gives (TLS, refused, timeouts).
+    const failure = classifyTransportError(error, {
+      scopeEnd: scope.reason,
+      timeoutMs: scope.timeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      baseUrl: config.baseUrl,
+      path: MODELS_PATH,
+    });
     const details = [route];
     if (secure && !extraCa) details.push('NODE_EXTRA_CA_CERTS is not set (needed only for a private or TLS-inspecting CA).');
     if (secure && extraCa) details.push(`extra CAs from NODE_EXTRA_CA_CERTS=${extraCa}`);

@@ -9,7 +9,6 @@ import type { Dispatcher } from 'undici';
 import { ConfigError, loadConfig, type Config, type Env } from '../../config.js';
 import { EzrouterClient } from '../../ezrouter/client.js';
 import { createDispatcher } from '../../ezrouter/dispatcher.js';
-import { HttpClient } from '../../ezrouter/http.js';
 import { silentLogger } from '../../log.js';
 import { createRedactor, type Redactor } from '../../redact.js';
 import { USER_AGENT, VERSION } from '../../version.js';
@@ -70,15 +69,8 @@ interface RunContext {
 async function runChecks(config: Readonly<Config>, options: DoctorOptions, ctx: RunContext): Promise<void> {
   const { dispatcher, redact, now, report } = ctx;
   const configuration = report(checkConfiguration(config));
-  const http = new HttpClient({
-    baseUrl: config.baseUrl,
-    dispatcher: () => Promise.resolve(dispatcher),
-    idleTimeoutMs: config.idleTimeoutMs,
-    retry: { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 },
-    log: silentLogger,
-    userAgent: USER_AGENT,
-  });
-  const gateway = report(await checkGateway({ config, env: options.env, dispatcher, http, redact, now }));
+
+  const gateway = report(await checkGateway({ config, env: options.env, dispatcher, redact, now }));
 
   const skipReason = gateway.status === 'fail' ? 'the gateway is unreachable' : configuration.status === 'fail' ? 'no API key' : undefined;
   if (skipReason !== undefined) {
