@@ -43,29 +43,29 @@ export interface Redactor {
 }
 
 export function createRedactor(...secrets: (string | undefined)[]): Redactor {
-  const finders = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4).map(secretFinder);
+  const finders = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4).flatMap(secretFinders);
   const secretOnly = (text: string): string => {
-    let out = text;
-    for (const find of finders) out = find(out);
-    return out;
+    // Every form of every secret is found in the original text, then all are cut at once: one
+    // mask per stretch, however many forms overlap there.
+    const spans: [number, number][] = [];
+    for (const find of finders) find(text, spans);
+    return spans.length === 0 ? text : cutSpans(text, spans);
   };
   const redact = (text: string): string =>
     secretOnly(text).replace(KEY_LIKE, 'sk-[redacted]').replace(BEARER, `$1${MASK}`);
   return Object.assign(redact, { secretOnly });
 }
 
-/** A function that removes one secret (every form of it) from a text. */
-function secretFinder(secret: string): (text: string) => string {
+/** Adds to `spans` the [start, end) stretches of `text` that hold a secret. */
+type SpanFinder = (text: string, spans: [number, number][]) => void;
+
+/** The finders of one secret: every form of it (see the file comment). */
+function secretFinders(secret: string): SpanFinder[] {
   const body = secret.startsWith('sk-') ? secret.slice(3) : secret;
-  if (body.length < MIN_SECRET_RUN) return wholeTokenFinder(secret);
+  if (body.length < MIN_SECRET_RUN) return [wholeTokenFinder(secret)];
   // Runs of the whole key cover the key, the key without `sk-` and every long piece of either.
   const forms = [...new Set([secret, encodeURIComponent(secret), ...base64Forms(secret)])].filter((f) => f.length >= MIN_SECRET_RUN);
-  const finders = forms.map(runFinder);
-  return (text) => {
-    let out = text;
-    for (const find of finders) out = find(out);
-    return out;
-  };
+  return forms.map(runFinder);
 }
 
 /**
@@ -73,13 +73,12 @@ function secretFinder(secret: string): (text: string) => string {
  * such run contains one of the secret's aligned ANCHOR-length blocks, so the text is searched
  * for those blocks only, and each hit is widened to the longest run of the secret around it.
  */
-function runFinder(secret: string): (text: string) => string {
+function runFinder(secret: string): SpanFinder {
   const anchors: { at: number; block: string }[] = [];
   for (let at = 0; at + ANCHOR <= secret.length; at += ANCHOR) anchors.push({ at, block: secret.slice(at, at + ANCHOR) });
   if (secret.length % ANCHOR !== 0) anchors.push({ at: secret.length - ANCHOR, block: secret.slice(-ANCHOR) });
-  return (text) => {
-    if (text.length < MIN_SECRET_RUN) return text;
-    const spans: [number, number][] = [];
+  return (text, spans) => {
+    if (text.length < MIN_SECRET_RUN) return;
     for (const { at, block } of anchors) {
       for (let hit = text.indexOf(block); hit !== -1; hit = text.indexOf(block, hit + 1)) {
         // Widen: the text at `hit` equals the secret at `at`; extend both ways while they agree.
@@ -98,7 +97,6 @@ function runFinder(secret: string): (text: string) => string {
         if (end - start >= MIN_SECRET_RUN) spans.push([start, end]);
       }
     }
-    return spans.length === 0 ? text : cutSpans(text, spans);
   };
 }
 
@@ -127,9 +125,12 @@ function cutSpans(text: string, spans: [number, number][]): string {
 }
 
 /** A short secret is removed only where it stands alone: not preceded or followed by a letter, digit or `_`. */
-function wholeTokenFinder(secret: string): (text: string) => string {
+function wholeTokenFinder(secret: string): SpanFinder {
   const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(secret)}(?![\\p{L}\\p{N}_])`, 'gu');
-  return (text) => (text.includes(secret) ? text.replace(pattern, MASK) : text);
+  return (text, spans) => {
+    if (!text.includes(secret)) return;
+    for (const match of text.matchAll(pattern)) spans.push([match.index, match.index + match[0].length]);
+  };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface Harness {
   config: Readonly<Config>;
   /** Everything the server logged (at debug level), already redacted as it would be on stderr. */
   logs: string[];
+  /** Every message the client received from the server, as sent on the wire (JSON text). */
+  received: string[];
   call(name: string, args?: Record<string, unknown>, options?: Parameters<Client['callTool']>[2]): Promise<CallToolResult>;
   close(): Promise<void>;
 }
@@ -58,6 +60,14 @@ export async function startHarness(
   });
   const client = new Client({ name: 'ezrouter-mcp-tests', version: '0.0.0' });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  const received: string[] = [];
+  // What the server sends leaves through serverTransport.send (behind its redaction boundary):
+  // record it as the wire would carry it.
+  const serverSend = serverTransport.send.bind(serverTransport);
+  serverTransport.send = (message, sendOptions) => {
+    received.push(JSON.stringify(message));
+    return serverSend(message, sendOptions);
+  };
   await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
   return {
     emulator,
@@ -65,6 +75,7 @@ export async function startHarness(
     server,
     config,
     logs,
+    received,
     call: async (name, args = {}, callOptions) => (await client.callTool({ name, arguments: args }, undefined, callOptions)) as CallToolResult,
     close: async () => {
       await client.close();

@@ -55,7 +55,7 @@ export function buildCompletion(input: InferenceInput, answer: string, script: S
   const reasoningDeltas = splitDeltas(reasoning, size);
   return {
     id: newMessageId(),
-    model: input.model,
+    model: script.model ?? input.model,
     created: Math.floor(Date.now() / 1000),
     reasoning,
     reasoningDeltas,

@@ -107,6 +107,8 @@ class EmulatorServer implements Emulator {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Timers();
   private totalConnections = 0;
+  private inFlightNow = 0;
+  private inFlightPeak = 0;
   private closing: Promise<void> | null = null;
   private baseUrl = '';
 
@@ -165,7 +167,12 @@ class EmulatorServer implements Emulator {
     this.balance = body;
   }
 
+  get inFlight(): { now: number; peak: number } {
+    return { now: this.inFlightNow, peak: this.inFlightPeak };
+  }
+
   reset(): void {
+    this.inFlightPeak = this.inFlightNow;
     this.requests.length = 0;
     this.scripts.length = 0;
   }
@@ -218,7 +225,10 @@ class EmulatorServer implements Emulator {
       closed: new Promise((resolve) => (settle = resolve)),
       aborted: false,
     };
+    this.inFlightNow++;
+    this.inFlightPeak = Math.max(this.inFlightPeak, this.inFlightNow);
     res.once('close', () => {
+      this.inFlightNow--;
       record.aborted = !res.writableFinished;
       settle({ aborted: record.aborted });
     });
@@ -248,6 +258,10 @@ class EmulatorServer implements Emulator {
         return;
       case 'reset':
         return destroySocket(x.req.socket);
+      case 'raw':
+        // Bypasses node's HTTP writer: whatever bytes a broken gateway or proxy might send.
+        x.req.socket.end(b.data);
+        return;
       case 'error':
         return this.scriptedError(x, b, body);
       case 'stream':
@@ -348,6 +362,7 @@ class EmulatorServer implements Emulator {
     if (x.res.destroyed || x.req.socket.destroyed) return;
     const headers: Record<string, string> = { 'content-type': s.contentType ?? contentType };
     if (!asJson) headers['cache-control'] = 'no-cache';
+    Object.assign(headers, s.headers);
     x.res.writeHead(s.status ?? 200, headers);
     x.res.flushHeaders();
     const pacing = { frameDelayMs: s.frameDelayMs, byteSplits: s.byteSplits, pingEveryMs: s.pingEveryMs, keepAlive: kit.keepAlive };

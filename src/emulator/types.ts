@@ -67,6 +67,8 @@ export interface Emulator {
   setBalance(body: unknown | null): void;
   /** TCP sockets accepted so far / currently open. */
   readonly connections: { readonly total: number; readonly open: number };
+  /** Requests being answered now, and the most there were at once since the start (or reset). */
+  readonly inFlight: { readonly now: number; readonly peak: number };
   /** Clears recorded requests and scripted behaviours (not models, not balance). */
   reset(): void;
   /** Destroys every socket (stalled ones too) and closes the server. */
@@ -86,6 +88,8 @@ export type Behaviour =
   | { kind: 'stall' }
   /** Destroy the socket without a response. */
   | { kind: 'reset' }
+  /** Write these bytes on the socket as the whole response (status line included), then end it. */
+  | { kind: 'raw'; data: string | Buffer }
   | ({ kind: 'stream' } & StreamScript);
 
 export interface StreamScript {
@@ -129,6 +133,10 @@ export interface StreamScript {
   malformedAfterFrames?: number;
   /** Override the response content type. */
   contentType?: string;
+  /** Extra response headers (they win over the emulator's own, the request id included). */
+  headers?: Record<string, string>;
+  /** The model name the frames report (default: the model asked for). */
+  model?: string;
   /** openai only: answer a plain application/json chat.completion body. */
   json?: boolean;
   /** Default 200. */

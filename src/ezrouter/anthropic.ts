@@ -32,7 +32,8 @@ const STOP_REASONS: Record<string, FinishReason> = {
 
 export function mapStopReason(reason: unknown): FinishReason {
   if (typeof reason !== 'string' || reason === '') return null;
-  return STOP_REASONS[reason] ?? reason;
+  // Own properties only: an upstream "constructor" or "__proto__" is just an unknown reason.
+  return Object.hasOwn(STOP_REASONS, reason) ? (STOP_REASONS[reason] ?? reason) : reason;
 }
 
 export function buildAnthropicRequest(req: CompletionRequest, defaultMaxTokens: number): UpstreamRequest {

@@ -7,6 +7,9 @@ import type { HandlerContext } from '../context.js';
 import { createProgressReporter } from './progress.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 
+/** Longer than any real model id (they are tens of characters); longer ones are refused unsent. */
+export const MAX_MODEL_ID_CHARS = 256;
+
 const messageSchema = z.strictObject({
   role: z.enum(['system', 'user', 'assistant']).describe('Who said it.'),
   content: z.string().describe('The message text.'),
@@ -105,6 +108,9 @@ function toRequest(args: CompleteArgs, ctx: HandlerContext): CompletionRequest |
   const model = args.model ?? ctx.config.defaultModel;
   if (!model) {
     return 'No model given: pass `model` (call list_models to choose one) or set EZROUTER_DEFAULT_MODEL in the server\'s environment.';
+  }
+  if (model.length > MAX_MODEL_ID_CHARS) {
+    return `\`model\` is ${model.length} characters long, far longer than any ezrouter model id: call list_models for the ids.`;
   }
   const messages: ChatMessage[] = args.messages ?? [{ role: 'user', content: args.prompt ?? '' }];
   if (!messages.some((m) => m.role !== 'system')) {

@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { HandlerContext } from '../context.js';
 import { failureResult } from '../mapping/tool-result.js';
+import { excerpt } from '../redact.js';
 
 export const getBalanceOutput = {
   balance: z.number().nullable().describe('The balance amount, or null when the response shape was not recognised.'),
@@ -32,7 +33,7 @@ export function registerGetBalanceTool(server: McpServer, ctx: HandlerContext): 
         const text =
           result.balance === null
             ? `ezrouter answered the balance request in a shape this server does not recognise, so no amount is shown. Raw response: ${shownRaw}`
-            : `ezrouter balance: ${result.balance}${result.currency ? ` ${result.currency}` : ' (currency not stated)'}.`;
+            : `ezrouter balance: ${result.balance}${result.currency ? ` ${excerpt(result.currency, 16)}` : ' (currency not stated)'}.`;
         return {
           content: [{ type: 'text', text }],
           structuredContent: { balance: result.balance, currency: result.currency, raw: JSON.parse(raw) as unknown },
