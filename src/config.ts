@@ -21,6 +21,13 @@ export const DEFAULT_MAX_ANSWER_CHARS = 1_000_000;
  * a burst of large answers take the process's memory.
  */
 export const DEFAULT_MAX_CONCURRENCY = 16;
+/**
+ * Answers kept for `ezrouter://answers/{id}` (the ones too long for a client, and background
+ * jobs'): 64 Mi characters in all (at most 128 MiB of memory), each for an hour, least recently
+ * read evicted first.
+ */
+export const DEFAULT_ANSWER_STORE_CHARS = 64 * 1024 * 1024;
+export const DEFAULT_ANSWER_TTL_MS = 3_600_000;
 /** The most this server will ever buffer for one answer, whatever is configured. */
 export const MAX_ANSWER_CHARS_LIMIT = 32 * 1024 * 1024;
 
@@ -45,6 +52,14 @@ export interface Config {
   maxAnswerChars: number;
   /** Upstream completions in flight at once; more wait for a slot (EZROUTER_MAX_CONCURRENCY). */
   maxConcurrency: number;
+  /** Overrides the calling client's result size budget, bytes (EZROUTER_RESULT_BUDGET_BYTES). */
+  resultBudgetBytes: number | undefined;
+  /** Overrides the calling client's call time limit, ms; 0 = none (EZROUTER_CLIENT_TIMEOUT_MS). */
+  clientTimeoutMs: number | undefined;
+  /** Characters the answer store keeps in all (EZROUTER_ANSWER_STORE_CHARS). */
+  answerStoreChars: number;
+  /** How long a stored answer (or job) can be read back (EZROUTER_ANSWER_TTL_MS). */
+  answerTtlMs: number;
   proxy: ProxyConfig;
 }
 
@@ -79,6 +94,17 @@ const wholeCount = (fallback: number, max: number) =>
       .pipe(z.number().int().min(0).max(max, `must be at most ${max}`))
       .optional()
       .transform((v) => v ?? fallback),
+  );
+
+/** A whole number that is absent unless set. */
+const optionalWhole = (min: number, max: number, unit: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, `must be a whole number${unit}`)
+      .transform(Number)
+      .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .optional(),
   );
 
 function isHttpUrl(s: string): boolean {
@@ -139,6 +165,10 @@ const VARIABLES = {
     schema: wholeCount(DEFAULT_MAX_CONCURRENCY, 1024).pipe(z.number().min(1, 'must be at least 1')),
     flag: '--max-concurrency',
   },
+  EZROUTER_RESULT_BUDGET_BYTES: { schema: optionalWhole(4_096, 64 * 1024 * 1024, ' of bytes'), flag: '--result-budget-bytes' },
+  EZROUTER_CLIENT_TIMEOUT_MS: { schema: optionalWhole(0, 2_147_483_647, ' of milliseconds (0: the client has no limit)'), flag: '--client-timeout-ms' },
+  EZROUTER_ANSWER_STORE_CHARS: { schema: wholeCount(DEFAULT_ANSWER_STORE_CHARS, 1024 * 1024 * 1024), flag: '--answer-store-chars' },
+  EZROUTER_ANSWER_TTL_MS: { schema: wholeMs(DEFAULT_ANSWER_TTL_MS, 1000), flag: '--answer-ttl-ms' },
   EZROUTER_ANTHROPIC_MAX_TOKENS: { schema: wholeCount(DEFAULT_ANTHROPIC_MAX_TOKENS, 1_000_000).pipe(z.number().min(1, 'must be at least 1')), flag: '--anthropic-max-tokens' },
 } as const;
 
@@ -179,6 +209,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     anthropicMaxTokens: value('EZROUTER_ANTHROPIC_MAX_TOKENS'),
     maxAnswerChars: value('EZROUTER_MAX_ANSWER_CHARS'),
     maxConcurrency: value('EZROUTER_MAX_CONCURRENCY'),
+    resultBudgetBytes: value('EZROUTER_RESULT_BUDGET_BYTES'),
+    clientTimeoutMs: value('EZROUTER_CLIENT_TIMEOUT_MS'),
+    answerStoreChars: value('EZROUTER_ANSWER_STORE_CHARS'),
+    answerTtlMs: value('EZROUTER_ANSWER_TTL_MS'),
     proxy: {
       httpsProxy: proxyUrl(env, 'HTTPS_PROXY'),
       httpProxy: proxyUrl(env, 'HTTP_PROXY'),

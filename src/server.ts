@@ -7,15 +7,22 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { callLimits, type CallLimits } from './clients/limits.js';
+import { profileFor, type ClientProfile } from './clients/profiles.js';
 import type { Dispatcher } from 'undici';
-import type { Config } from './config.js';
+import type { Config, Env } from './config.js';
 import type { HandlerContext } from './context.js';
 import { EzrouterClient } from './ezrouter/client.js';
+import { isRecord } from './ezrouter/json.js';
 import { SERVER_INSTRUCTIONS } from './instructions.js';
 import { createLogger, type Logger } from './log.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { ResourceDirectory } from './resources/directory.js';
+import { addAnswerResources } from './resources/answers.js';
 import { addModelResources } from './resources/models.js';
+import { MemoryAnswerStore, type AnswerStore } from './store/answer-store.js';
+import { CompletionTaskStore } from './tasks/task-store.js';
 import { registerCompleteTool } from './tools/complete.js';
 import { registerGetBalanceTool } from './tools/get-balance.js';
 import { registerListModelsTool } from './tools/list-models.js';
@@ -33,10 +40,21 @@ export interface ServerDeps {
   log?: Logger;
   /** First retry backoff in ms (default 500) for a client the server creates; tests shorten it. */
   retryBaseDelayMs?: number;
+  /** The answer store (shared by replicas in the HTTP mode); default: in memory, per server. */
+  answers?: AnswerStore;
+  /** MCP tasks and background jobs (shared in the HTTP mode); default: in memory, closed with the server. */
+  tasks?: CompletionTaskStore;
+  /** The client limits table (tests give short limits); default CLIENT_PROFILES. */
+  clientProfiles?: readonly ClientProfile[];
+  /** Where the clients' own settings are read (MAX_MCP_OUTPUT_TOKENS, MCP_TOOL_TIMEOUT); default process.env. */
+  env?: Env;
 }
 
 /** An McpServer that connects only through the redaction boundary (see RedactingTransport). */
 class RedactedMcpServer extends McpServer {
+  /** Ids of tools/call requests that asked for task execution (see registerCompleteTool). */
+  readonly taskCalls = new Set<RequestId>();
+
   constructor(
     private readonly redact: Redactor,
     ...args: ConstructorParameters<typeof McpServer>
@@ -45,7 +63,13 @@ class RedactedMcpServer extends McpServer {
   }
 
   override connect(transport: Transport): Promise<void> {
-    return super.connect(new RedactingTransport(transport, this.redact));
+    return super.connect(new RedactingTransport(transport, this.redact, (message) => this.noteTaskCall(message)));
+  }
+
+  private noteTaskCall(message: JSONRPCMessage): void {
+    if ('method' in message && message.method === 'tools/call' && 'id' in message && isRecord(message.params) && message.params['task'] !== undefined) {
+      this.taskCalls.add(message.id);
+    }
   }
 }
 
@@ -62,24 +86,46 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): E
     deps.client ??
     new EzrouterClient({ config, dispatcher: deps.dispatcher, log, userAgent: USER_AGENT, retryBaseDelayMs: deps.retryBaseDelayMs });
 
-  const server = new RedactedMcpServer(redact, { name: PACKAGE_NAME, title: 'ezrouter', version: VERSION }, { instructions: SERVER_INSTRUCTIONS });
+  const tasks = deps.tasks ?? new CompletionTaskStore();
+  const answers = deps.answers ?? new MemoryAnswerStore({ maxChars: config.answerStoreChars, ttlMs: config.answerTtlMs });
+  const server = new RedactedMcpServer(
+    redact,
+    { name: PACKAGE_NAME, title: 'ezrouter', version: VERSION },
+    {
+      instructions: SERVER_INSTRUCTIONS,
+      capabilities: { tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
+      taskStore: tasks,
+    },
+  );
   const unsubscribe = client.onCatalogChange(() => {
     log.info('the ezrouter model catalog changed');
     if (server.isConnected()) server.sendResourceListChanged();
   });
 
-  const ctx: HandlerContext = { client, config, redact, log };
-  registerCompleteTool(server, ctx);
+  // The caller's limits, from the clientInfo it sent at initialize (computed once it is known).
+  let limits: CallLimits | undefined;
+  const clientLimits = (): CallLimits => {
+    const name = server.server.getClientVersion()?.name;
+    if (limits && name !== undefined) return limits;
+    const computed = callLimits(profileFor(name, deps.clientProfiles), config, deps.env ?? process.env);
+    if (name !== undefined) limits = computed;
+    return computed;
+  };
+
+  const ctx: HandlerContext = { client, config, redact, log, answers, tasks, limits: clientLimits };
+  registerCompleteTool(server, ctx, server.taskCalls);
   registerListModelsTool(server, ctx);
   registerGetBalanceTool(server, ctx);
   const resources = new ResourceDirectory(redact, log);
   addModelResources(resources, ctx);
+  addAnswerResources(resources, ctx);
   resources.install(server);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       unsubscribe();
+      if (!deps.tasks) tasks.close();
       await server.close().catch(() => {});
       if (!deps.client) await client.close().catch(() => {});
     })());

@@ -46,7 +46,9 @@ export interface EzrouterClientOptions {
 export interface CompleteOptions {
   surface: Surface | 'auto';
   signal?: AbortSignal;
-  onText?: TextListener;
+  onText?: TextListener | undefined;
+  /** The call's deadline (default EZROUTER_TIMEOUT_MS; the caller's client may need less). */
+  timeoutMs?: number;
 }
 
 /** What a keyed view (withKey) shares with the client it came from. */
@@ -120,7 +122,7 @@ export class EzrouterClient {
   /** Asks a model and returns its whole answer, consuming the stream whatever the surface. */
   async complete(req: CompletionRequest, options: CompleteOptions): Promise<Completion> {
     // One deadline and one cancellation for the whole call, the catalog lookup for `auto` included.
-    const scope = new CallScope(this.options.config.timeoutMs, options.signal);
+    const scope = new CallScope(options.timeoutMs ?? this.options.config.timeoutMs, options.signal);
     const answer = new AnswerBuilder(options.onText, this.options.config.maxAnswerChars);
     let release: (() => void) | undefined;
     try {

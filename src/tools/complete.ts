@@ -1,14 +1,14 @@
-/** The `complete` tool: ask any ezrouter model and return its whole answer with usage. */
+/**
+ * The `complete` tool: ask any ezrouter model and return its whole answer with usage. Three
+ * ways to run it: a plain call (the answer in the result); an MCP task (the client asked for task
+ * execution: status, progress, the result on tasks/result); a background job (`background: true`
+ * returns a job id at once, `job_id` collects the answer later) for clients without tasks.
+ */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import type { ChatMessage, Completion, CompletionRequest } from '../ezrouter/types.js';
 import type { HandlerContext } from '../context.js';
-import { createProgressReporter } from './progress.js';
-import { failureResult, invalidRequest } from '../mapping/tool-result.js';
-
-/** Longer than any real model id (they are tens of characters); longer ones are refused unsent. */
-export const MAX_MODEL_ID_CHARS = 256;
+import { CompletionJobs } from '../tasks/completion-jobs.js';
 
 const messageSchema = z.strictObject({
   role: z.enum(['system', 'user', 'assistant']).describe('Who said it.'),
@@ -42,13 +42,24 @@ export const completeInput = {
     .enum(['auto', 'openai', 'anthropic'])
     .optional()
     .describe('Which ezrouter API to call. "auto" (default) uses the Anthropic surface for claude models that support it, else the OpenAI surface.'),
+  background: z
+    .boolean()
+    .optional()
+    .describe('Start the call as a background job and return its job id at once; collect the answer later with `job_id`. For long or thinking answers that may outlast this client\'s time limit.'),
+  job_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('Collect the answer of a background job started earlier (waits for it as long as this client allows; call again if it is still running). Give no prompt with it.'),
+  cancel: z.boolean().optional().describe('With `job_id`: cancel that job (its upstream request is aborted).'),
 };
 
 export const completeOutput = {
-  text: z.string().describe('The whole answer text.'),
-  model: z.string().describe('The model that answered.'),
-  surface: z.enum(['openai', 'anthropic']).describe('The ezrouter surface that was called.'),
-  finish_reason: z.string().nullable().describe('Why the answer ended: stop, length, tool_calls, content_filter; null if not reported.'),
+  text: z.string().describe('The answer text exactly as streamed (or its exact head, see truncated).'),
+  model: z.string().optional().describe('The model that answered.'),
+  surface: z.enum(['openai', 'anthropic']).optional().describe('The ezrouter surface that was called.'),
+  finish_reason: z.string().nullable().optional().describe('Why the answer ended: stop, length, tool_calls, content_filter; null if not reported.'),
   usage: z
     .object({
       prompt_tokens: z.number().int().min(0).optional(),
@@ -56,95 +67,60 @@ export const completeOutput = {
       total_tokens: z.number().int().min(0).optional(),
       cached_tokens: z.number().int().min(0).optional(),
     })
+    .optional()
     .describe('Token counts as ezrouter reported them.'),
   request_id: z.string().optional().describe('ezrouter request id (x-oneapi-request-id), for support.'),
+  notes: z.array(z.string()).optional().describe('What the caller must know: the answer stopped at max_tokens, a default was applied, the answer did not fit.'),
+  truncated: z
+    .object({ total_chars: z.number().int().min(0), returned_chars: z.number().int().min(0), uri: z.string() })
+    .optional()
+    .describe('Present when the answer did not fit in this result: read the rest from uri with ?offset=returned_chars.'),
+  job: z
+    .object({ id: z.string(), status: z.string(), message: z.string().optional() })
+    .optional()
+    .describe('A background job: its id and status (working, completed, cancelled).'),
 };
 
 const completeInputSchema = z.strictObject(completeInput);
-type CompleteArgs = z.output<typeof completeInputSchema>;
+export type CompleteArgs = z.output<typeof completeInputSchema>;
 
-export function registerCompleteTool(server: McpServer, ctx: HandlerContext): void {
-  server.registerTool(
+/** The largest result Claude Code may keep inline, declared so it does not spill answers that fit (its maximum). */
+export const MAX_RESULT_SIZE_CHARS = 500_000;
+
+export const COMPLETE_DESCRIPTION =
+  'Ask any model on the ezrouter gateway (Claude, GPT, DeepSeek, GLM, Kimi, Gemini…) and get its whole answer back, with token usage. ' +
+  'Give `prompt` (one message) or `messages` (a conversation), and a `model` id from list_models. ' +
+  'Use it for a second opinion, to delegate a sub-task to a cheaper or stronger model, or to compare models. ' +
+  'An answer longer than this client accepts comes back as its head plus a link: read the rest with resources/read of the ezrouter://answers/… URI it names. ' +
+  'For answers that may take minutes (long outputs, thinking), pass background=true to get a job id at once, then call complete with job_id to collect the answer.';
+
+/**
+ * Registers `complete` as a tool that supports MCP tasks (taskSupport "optional"). `taskCalls`
+ * holds the ids of tools/call requests that asked for task execution (seen at the server's edge).
+ */
+export function registerCompleteTool(server: McpServer, ctx: HandlerContext, taskCalls: Set<RequestId>): void {
+  const jobs = new CompletionJobs(ctx);
+  server.experimental.tasks.registerToolTask(
     'complete',
     {
       title: 'Ask an ezrouter model',
-      description:
-        'Send a prompt or a conversation to any model on the ezrouter gateway (Claude, GPT, DeepSeek, GLM, Kimi, Gemini…) and get its whole answer back, with token usage. ' +
-        'Use it for a second opinion, to delegate a sub-task to a cheaper or stronger model, or to compare models. ' +
-        'Call list_models first if you do not know the exact model id. Long answers stream; progress is reported while they do.',
+      description: COMPLETE_DESCRIPTION,
       // Closed (additionalProperties: false): strict-schema clients accept it, typos are refused.
       inputSchema: completeInputSchema,
       outputSchema: completeOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: false, destructiveHint: false },
+      execution: { taskSupport: 'optional' },
+      _meta: { 'anthropic/maxResultSizeChars': MAX_RESULT_SIZE_CHARS },
     },
-    async (args, extra) => {
-      const request = toRequest(args, ctx);
-      if (typeof request === 'string') return invalidRequest(request, ctx.redact);
-      const progress = createProgressReporter(extra, request.model);
-      try {
-        const completion = await ctx.client.complete(request, {
-          surface: args.surface ?? 'auto',
-          signal: extra.signal,
-          onText: progress.onText,
-        });
-        progress.finish();
-        return successResult(completion, ctx);
-      } catch (error) {
-        progress.finish();
-        return failureResult(error, ctx.redact, ctx.log);
-      }
+    {
+      // The SDK validated the arguments against completeInputSchema; its types do not carry that through.
+      createTask: async (args, extra) =>
+        taskCalls.delete(extra.requestId)
+          ? { task: await jobs.startTask(args as CompleteArgs, extra) }
+          : { task: await jobs.plainCall(args as CompleteArgs, extra) },
+      // tasks/get and tasks/result are answered from the task store by the SDK itself.
+      getTask: async (_args, extra) => extra.taskStore.getTask(extra.taskId),
+      getTaskResult: async (_args, extra) => extra.taskStore.getTaskResult(extra.taskId) as never,
     },
   );
-}
-
-/** Checks the schema cannot express (exactly one of prompt/messages, a model) and builds the request. */
-function toRequest(args: CompleteArgs, ctx: HandlerContext): CompletionRequest | string {
-  if (args.prompt !== undefined && args.messages !== undefined) {
-    return 'Give either `prompt` or `messages`, not both.';
-  }
-  if (args.prompt === undefined && args.messages === undefined) {
-    return 'Give the question as `prompt` (one user message) or `messages` (a conversation).';
-  }
-  const model = args.model ?? ctx.config.defaultModel;
-  if (!model) {
-    return 'No model given: pass `model` (call list_models to choose one) or set EZROUTER_DEFAULT_MODEL in the server\'s environment.';
-  }
-  if (model.length > MAX_MODEL_ID_CHARS) {
-    return `\`model\` is ${model.length} characters long, far longer than any ezrouter model id: call list_models for the ids.`;
-  }
-  const messages: ChatMessage[] = args.messages ?? [{ role: 'user', content: args.prompt ?? '' }];
-  if (!messages.some((m) => m.role !== 'system')) {
-    return '`messages` holds only system messages: add at least one user message.';
-  }
-  const request: CompletionRequest = { model, messages };
-  if (args.system !== undefined) request.system = args.system;
-  if (args.max_tokens !== undefined) request.maxTokens = args.max_tokens;
-  if (args.temperature !== undefined) request.temperature = args.temperature;
-  if (args.top_p !== undefined) request.topP = args.top_p;
-  if (args.stop !== undefined) request.stop = Array.isArray(args.stop) ? args.stop : [args.stop];
-  if (ctx.config.userId !== undefined) request.userId = ctx.config.userId;
-  return request;
-}
-
-function successResult(completion: Completion, ctx: HandlerContext): CallToolResult {
-  const text = ctx.redact.secretOnly(completion.text);
-  const structured = { ...completion, text };
-  return {
-    content: [
-      { type: 'text', text },
-      { type: 'text', text: summary(completion) },
-    ],
-    structuredContent: structured,
-  };
-}
-
-/** One line of metadata for clients that do not show structuredContent. */
-function summary(c: Completion): string {
-  const parts = [`model: ${c.model}`, `surface: ${c.surface}`, `finish: ${c.finish_reason ?? 'unknown'}`];
-  const u = c.usage;
-  if (u.prompt_tokens !== undefined || u.completion_tokens !== undefined) {
-    parts.push(`tokens: ${u.prompt_tokens ?? '?'} in / ${u.completion_tokens ?? '?'} out${u.cached_tokens ? ` (${u.cached_tokens} cached)` : ''}`);
-  }
-  if (c.request_id) parts.push(`request id: ${c.request_id}`);
-  return `[ezrouter ${parts.join(' · ')}]`;
 }

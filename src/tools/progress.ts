@@ -1,7 +1,10 @@
 /**
- * Progress notifications for a streaming call: only when the request carried a
- * `_meta.progressToken`; `progress` = characters received (strictly increasing); at most one
- * per `minIntervalMs` (a trailing one flushes the last count), none after `finish()`.
+ * Progress for a streaming call. Notifications go out only when the request carried a
+ * `_meta.progressToken`: `progress` = characters received (strictly increasing), at most one
+ * per `minIntervalMs` (a trailing one flushes the last count), none after `finish()`. Each
+ * `message` is for a person, in at most PROGRESS_MESSAGE_CHARS (Claude Code shows about that
+ * much): the model, the seconds elapsed, the characters so far and the last words of the answer.
+ * `onStatus` (task status messages) gets the same sentence, at most once a second.
  */
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -16,13 +19,28 @@ export interface ProgressReporter {
 }
 
 export const PROGRESS_INTERVAL_MS = 100;
+export const PROGRESS_MESSAGE_CHARS = 200;
+const STATUS_INTERVAL_MS = 1000;
+/** Characters of the answer's end kept for the message. */
+const TAIL_CHARS = 160;
 
-export function createProgressReporter(extra: ToolExtra, label: string, minIntervalMs = PROGRESS_INTERVAL_MS): ProgressReporter {
+export interface ProgressOptions {
+  minIntervalMs?: number;
+  /** Receives the progress sentence (e.g. for a task's status message). */
+  onStatus?: (message: string) => void;
+  now?: () => number;
+}
+
+export function createProgressReporter(extra: ToolExtra, model: string, options: ProgressOptions = {}): ProgressReporter {
   const token = extra._meta?.progressToken;
-  if (token === undefined) return { onText: undefined, finish: () => {} };
+  const { onStatus, minIntervalMs = PROGRESS_INTERVAL_MS, now = Date.now } = options;
+  if (token === undefined && onStatus === undefined) return { onText: undefined, finish: () => {} };
 
+  const started = now();
+  let tail = '';
   let lastSentAt = 0;
   let lastSent = 0;
+  let lastStatusAt = 0;
   let latest = 0;
   let trailing: NodeJS.Timeout | undefined;
   let finished = false;
@@ -31,21 +49,25 @@ export function createProgressReporter(extra: ToolExtra, label: string, minInter
     trailing = undefined;
     if (finished || latest <= lastSent) return;
     lastSent = latest;
-    lastSentAt = Date.now();
+    lastSentAt = now();
+    const message = progressMessage(model, lastSentAt - started, latest, tail);
+    if (onStatus && lastSentAt - lastStatusAt >= STATUS_INTERVAL_MS) {
+      lastStatusAt = lastSentAt;
+      onStatus(message);
+    }
+    if (token === undefined) return;
     extra
-      .sendNotification({
-        method: 'notifications/progress',
-        params: { progressToken: token, progress: latest, message: `${label}: ${latest} characters received` },
-      })
+      .sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: latest, message } })
       .catch(() => {
         // The client went away; the call itself will notice.
       });
   };
 
   return {
-    onText: (_delta, totalChars) => {
+    onText: (delta, totalChars) => {
       latest = totalChars;
-      const wait = lastSentAt + minIntervalMs - Date.now();
+      tail = (tail + delta).slice(-TAIL_CHARS);
+      const wait = lastSentAt + minIntervalMs - now();
       if (wait <= 0) send();
       else trailing ??= setTimeout(send, wait);
     },
@@ -54,4 +76,14 @@ export function createProgressReporter(extra: ToolExtra, label: string, minInter
       if (trailing) clearTimeout(trailing);
     },
   };
+}
+
+/** `claude-sonnet-4-6 · 12 s · 3,456 characters received · "…the last words"`, at most PROGRESS_MESSAGE_CHARS. */
+export function progressMessage(model: string, elapsedMs: number, chars: number, tail: string): string {
+  const head = `${model.length > 60 ? `${model.slice(0, 59)}…` : model} · ${Math.floor(elapsedMs / 1000)} s · ${chars.toLocaleString('en-US')} characters received`;
+  const room = PROGRESS_MESSAGE_CHARS - head.length - 6;
+  const words = tail.replace(/\s+/g, ' ').trim();
+  if (room < 8 || words === '') return head.slice(0, PROGRESS_MESSAGE_CHARS);
+  const shown = words.length > room ? `…${words.slice(words.length - room + 1)}` : words;
+  return `${head} · "${shown}"`;
 }

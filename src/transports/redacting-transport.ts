@@ -9,9 +9,14 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Redactor } from '../redact.js';
 
 export class RedactingTransport implements Transport {
+  /**
+   * @param onIncoming sees every incoming message before the server handles it (the server
+   *   notes there which calls asked for task execution)
+   */
   constructor(
     private readonly inner: Transport,
     private readonly redact: Redactor,
+    private readonly onIncoming?: (message: JSONRPCMessage) => void,
   ) {}
 
   start(): Promise<void> {
@@ -42,7 +47,14 @@ export class RedactingTransport implements Transport {
     return this.inner.onmessage;
   }
   set onmessage(handler: Transport['onmessage']) {
-    this.inner.onmessage = handler;
+    const observe = this.onIncoming;
+    this.inner.onmessage =
+      handler && observe
+        ? (message, extra) => {
+            observe(message);
+            handler(message, extra);
+          }
+        : handler;
   }
   get sessionId(): string | undefined {
     return this.inner.sessionId;
