@@ -11,7 +11,7 @@ import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emula
 import { createDispatcher } from '../src/ezrouter/dispatcher.js';
 import { createLogger } from '../src/log.js';
 import { createRedactor } from '../src/redact.js';
-import { createServer } from '../src/server.js';
+import { createServer, type ServerDeps } from '../src/server.js';
 
 export interface Harness {
   emulator: Emulator;
@@ -40,6 +40,10 @@ export async function startHarness(
     emulator?: EmulatorOptions;
     retryBaseDelayMs?: number;
     maxSocketsPerOrigin?: number;
+    /** The clientInfo.name the test client sends (default ezrouter-mcp-tests, an unknown client). */
+    clientName?: string;
+    /** Extra server collaborators (client limits table, environment). */
+    deps?: Pick<ServerDeps, 'clientProfiles' | 'env'>;
   } = {},
 ): Promise<Harness> {
   const emulator = await startEmulator(options.emulator);
@@ -57,8 +61,10 @@ export async function startHarness(
     dispatcher,
     log,
     retryBaseDelayMs: options.retryBaseDelayMs ?? 5,
+    env: {},
+    ...options.deps,
   });
-  const client = new Client({ name: 'ezrouter-mcp-tests', version: '0.0.0' });
+  const client = new Client({ name: options.clientName ?? 'ezrouter-mcp-tests', version: '0.0.0' });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const received: string[] = [];
   // What the server sends leaves through serverTransport.send (behind its redaction boundary):

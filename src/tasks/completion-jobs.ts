@@ -119,7 +119,7 @@ export class CompletionJobs {
     const progress = createProgressReporter(extra, args.model ?? this.ctx.config.defaultModel ?? 'model', {
       onStatus: (message) => void tasks.updateTaskStatus(taskId, 'working', message, extra.sessionId).catch(() => {}),
     });
-    void runCompletion(args, this.ctx, { signal: controller.signal, onText: progress.onText })
+    void runCompletion(args, this.ctx, { signal: controller.signal, onText: progress.onText, detached: true })
       .then(async (result) => {
         progress.finish();
         // A cancelled task keeps its status; its (cancelled) result is not stored.

@@ -30,6 +30,11 @@ export interface CompletionArgs {
 export interface CallRun {
   signal: AbortSignal;
   onText?: TextListener | undefined;
+  /**
+   * Detached from the request (an MCP task, a background job): nobody is waiting under the
+   * client's time limit, so only EZROUTER_TIMEOUT_MS bounds the call.
+   */
+  detached?: boolean;
 }
 
 /** Runs the completion and returns its result, fitted to the caller's budget. */
@@ -37,13 +42,17 @@ export async function runCompletion(args: CompletionArgs, ctx: HandlerContext, r
   const request = toRequest(args, ctx);
   if (typeof request === 'string') return invalidRequest(request, ctx.redact);
   const limits = ctx.limits();
-  ctx.log.debug('effective limits for this call', { client: limits.client, deadlineMs: limits.deadlineMs, resultBytes: limits.resultBytes });
+  ctx.log.debug('effective limits for this call', {
+    client: limits.client,
+    deadlineMs: run.detached ? ctx.config.timeoutMs : limits.deadlineMs,
+    resultBytes: limits.resultBytes,
+  });
   try {
     const completion = await ctx.client.complete(request, {
       surface: args.surface ?? 'auto',
       signal: run.signal,
       onText: run.onText,
-      timeoutMs: limits.deadlineMs,
+      timeoutMs: run.detached ? ctx.config.timeoutMs : limits.deadlineMs,
     });
     return await successResult(completion, request, ctx, limits.resultBytes);
   } catch (error) {
