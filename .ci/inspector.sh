@@ -137,9 +137,9 @@ call() {
   fi
 }
 
-call 0 'out.result.tools.map((t) => t.name).sort().join() === "complete,get_balance,list_models"
+call 0 'out.result.tools.map((t) => t.name).sort().join() === "compare,complete,get_balance,list_models"
         && out.result.tools.every((t) => t.title && t.description && t.annotations.readOnlyHint === true && t.outputSchema)' \
-  'tools/list: complete, list_models, get_balance, each with a title, annotations and an output schema' \
+  'tools/list: complete, compare, list_models, get_balance, each with a title, annotations and an output schema' \
   -- --method tools/list
 
 call 0 'out.result.structuredContent.count > 0

@@ -2,6 +2,7 @@
  * Configuration: environment variables (CLI flags may mirror them), validated once with zod
  * into a frozen, typed `Config`. This is the one place defaults live.
  */
+import { delimiter } from 'node:path';
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
@@ -28,6 +29,9 @@ export const DEFAULT_MAX_CONCURRENCY = 16;
  */
 export const DEFAULT_ANSWER_STORE_CHARS = 64 * 1024 * 1024;
 export const DEFAULT_ANSWER_TTL_MS = 3_600_000;
+/** `files`: 256 KiB a file, 1 MiB a call (about 250k tokens: more than most context windows spare). */
+export const DEFAULT_FILE_MAX_BYTES = 256 * 1024;
+export const DEFAULT_FILES_MAX_BYTES = 1024 * 1024;
 /** The most this server will ever buffer for one answer, whatever is configured. */
 export const MAX_ANSWER_CHARS_LIMIT = 32 * 1024 * 1024;
 
@@ -60,6 +64,12 @@ export interface Config {
   answerStoreChars: number;
   /** How long a stored answer (or job) can be read back (EZROUTER_ANSWER_TTL_MS). */
   answerTtlMs: number;
+  /** Folders `files` may be read from when the client shares no roots (EZROUTER_FILE_ROOTS). */
+  fileRoots: readonly string[];
+  /** Largest single file `files` reads, bytes (EZROUTER_FILE_MAX_BYTES). */
+  fileMaxBytes: number;
+  /** Largest total of the files of one call, bytes (EZROUTER_FILES_MAX_BYTES). */
+  filesMaxBytes: number;
   proxy: ProxyConfig;
 }
 
@@ -169,6 +179,9 @@ const VARIABLES = {
   EZROUTER_CLIENT_TIMEOUT_MS: { schema: optionalWhole(0, 2_147_483_647, ' of milliseconds (0: the client has no limit)'), flag: '--client-timeout-ms' },
   EZROUTER_ANSWER_STORE_CHARS: { schema: wholeCount(DEFAULT_ANSWER_STORE_CHARS, 1024 * 1024 * 1024), flag: '--answer-store-chars' },
   EZROUTER_ANSWER_TTL_MS: { schema: wholeMs(DEFAULT_ANSWER_TTL_MS, 1000), flag: '--answer-ttl-ms' },
+  EZROUTER_FILE_ROOTS: { schema: optionalText, flag: '--file-roots' },
+  EZROUTER_FILE_MAX_BYTES: { schema: wholeCount(DEFAULT_FILE_MAX_BYTES, 64 * 1024 * 1024).pipe(z.number().min(1, 'must be at least 1')), flag: '--file-max-bytes' },
+  EZROUTER_FILES_MAX_BYTES: { schema: wholeCount(DEFAULT_FILES_MAX_BYTES, 256 * 1024 * 1024).pipe(z.number().min(1, 'must be at least 1')), flag: '--files-max-bytes' },
   EZROUTER_ANTHROPIC_MAX_TOKENS: { schema: wholeCount(DEFAULT_ANTHROPIC_MAX_TOKENS, 1_000_000).pipe(z.number().min(1, 'must be at least 1')), flag: '--anthropic-max-tokens' },
 } as const;
 
@@ -213,6 +226,9 @@ export function loadConfig(env: Env): Readonly<Config> {
     clientTimeoutMs: value('EZROUTER_CLIENT_TIMEOUT_MS'),
     answerStoreChars: value('EZROUTER_ANSWER_STORE_CHARS'),
     answerTtlMs: value('EZROUTER_ANSWER_TTL_MS'),
+    fileRoots: (value('EZROUTER_FILE_ROOTS') ?? '').split(delimiter).map((r) => r.trim()).filter((r) => r !== ''),
+    fileMaxBytes: value('EZROUTER_FILE_MAX_BYTES'),
+    filesMaxBytes: value('EZROUTER_FILES_MAX_BYTES'),
     proxy: {
       httpsProxy: proxyUrl(env, 'HTTPS_PROXY'),
       httpProxy: proxyUrl(env, 'HTTP_PROXY'),

@@ -1,6 +1,7 @@
 /** What every tool and resource handler gets: the ezrouter client, the config, the redactor, the log, the stores, the caller's limits. */
 import type { CallLimits } from './clients/limits.js';
 import type { Config } from './config.js';
+import type { FileRoots } from './files/file-roots.js';
 import type { EzrouterClient } from './ezrouter/client.js';
 import type { Logger } from './log.js';
 import type { Redactor } from './redact.js';
@@ -16,6 +17,8 @@ export interface HandlerContext {
   answers: AnswerStore;
   /** MCP tasks and background jobs. */
   tasks: CompletionTaskStore;
+  /** Where `files` may be read from. */
+  files: FileRoots;
   /** The calling client's result budget and effective deadline (known after initialize). */
   limits(): CallLimits;
 }

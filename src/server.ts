@@ -15,6 +15,7 @@ import type { Config, Env } from './config.js';
 import type { HandlerContext } from './context.js';
 import { EzrouterClient } from './ezrouter/client.js';
 import { isRecord } from './ezrouter/json.js';
+import { FileRoots } from './files/file-roots.js';
 import { SERVER_INSTRUCTIONS } from './instructions.js';
 import { createLogger, type Logger } from './log.js';
 import { createRedactor, type Redactor } from './redact.js';
@@ -23,6 +24,7 @@ import { addAnswerResources } from './resources/answers.js';
 import { addModelResources } from './resources/models.js';
 import { MemoryAnswerStore, type AnswerStore } from './store/answer-store.js';
 import { CompletionTaskStore } from './tasks/task-store.js';
+import { registerCompareTool } from './tools/compare.js';
 import { registerCompleteTool } from './tools/complete.js';
 import { registerGetBalanceTool } from './tools/get-balance.js';
 import { registerListModelsTool } from './tools/list-models.js';
@@ -46,6 +48,8 @@ export interface ServerDeps {
   tasks?: CompletionTaskStore;
   /** The client limits table (tests give short limits); default CLIENT_PROFILES. */
   clientProfiles?: readonly ClientProfile[];
+  /** False for a server that serves remote callers (the HTTP mode): `files` are never read. Default true. */
+  readsFiles?: boolean;
   /** Where the clients' own settings are read (MAX_MCP_OUTPUT_TOKENS, MCP_TOOL_TIMEOUT); default process.env. */
   env?: Env;
 }
@@ -112,8 +116,11 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): E
     return computed;
   };
 
-  const ctx: HandlerContext = { client, config, redact, log, answers, tasks, limits: clientLimits };
+  const files = new FileRoots(server.server, config.fileRoots, log, deps.readsFiles ?? true);
+  files.install();
+  const ctx: HandlerContext = { client, config, redact, log, answers, tasks, files, limits: clientLimits };
   registerCompleteTool(server, ctx, server.taskCalls);
+  registerCompareTool(server, ctx);
   registerListModelsTool(server, ctx);
   registerGetBalanceTool(server, ctx);
   const resources = new ResourceDirectory(redact, log);

@@ -11,10 +11,10 @@ afterEach(async () => {
 });
 
 describe('tool listing', () => {
-  it('lists three tools with titles, descriptions, schemas and annotations', async () => {
+  it('lists four tools with titles, descriptions, schemas and annotations', async () => {
     h = await startHarness();
     const { tools } = await h.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['complete', 'get_balance', 'list_models']);
+    expect(tools.map((t) => t.name).sort()).toEqual(['compare', 'complete', 'get_balance', 'list_models']);
     for (const tool of tools) {
       expect(tool.title).toBeTruthy();
       expect(tool.description!.length).toBeGreaterThan(60);

@@ -5,7 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator/index.js';
 import { createDispatcher } from '../src/ezrouter/dispatcher.js';
@@ -43,7 +43,10 @@ export async function startHarness(
     /** The clientInfo.name the test client sends (default ezrouter-mcp-tests, an unknown client). */
     clientName?: string;
     /** Extra server collaborators (client limits table, environment). */
-    deps?: Pick<ServerDeps, 'clientProfiles' | 'env'>;
+    deps?: Pick<ServerDeps, 'clientProfiles' | 'env' | 'readsFiles'>;
+    /** Capabilities the test client declares (e.g. roots), and a hook to set its handlers before it connects. */
+    clientCapabilities?: ClientCapabilities;
+    beforeConnect?: (client: Client) => void;
   } = {},
 ): Promise<Harness> {
   const emulator = await startEmulator(options.emulator);
@@ -64,7 +67,8 @@ export async function startHarness(
     env: {},
     ...options.deps,
   });
-  const client = new Client({ name: options.clientName ?? 'ezrouter-mcp-tests', version: '0.0.0' });
+  const client = new Client({ name: options.clientName ?? 'ezrouter-mcp-tests', version: '0.0.0' }, { capabilities: options.clientCapabilities ?? {} });
+  options.beforeConnect?.(client);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const received: string[] = [];
   // What the server sends leaves through serverTransport.send (behind its redaction boundary):

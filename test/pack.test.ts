@@ -101,7 +101,7 @@ describe('the published package (npm pack -> npm install -> run)', () => {
         await client.connect(transport);
         expect(client.getServerVersion()).toMatchObject({ name: PKG.name, version: PKG.version });
         const { tools } = await client.listTools();
-        expect(tools.map((t) => t.name).sort()).toEqual(['complete', 'get_balance', 'list_models']);
+        expect(tools.map((t) => t.name).sort()).toEqual(['compare', 'complete', 'get_balance', 'list_models']);
         const result = (await client.callTool({
           name: 'complete',
           arguments: { prompt: 'from the tarball', model: 'claude-haiku-4-5' },

@@ -100,7 +100,7 @@ describe('stdio server', () => {
     const init = await server.initialize();
     expect(init['result']).toMatchObject({ serverInfo: { name: 'ezrouter-mcp', version: PKG_VERSION } });
     const list = await server.request('tools/list');
-    expect(((list['result'] as { tools: { name: string }[] }).tools).map((t) => t.name).sort()).toEqual(['complete', 'get_balance', 'list_models']);
+    expect(((list['result'] as { tools: { name: string }[] }).tools).map((t) => t.name).sort()).toEqual(['compare', 'complete', 'get_balance', 'list_models']);
     const call = await server.request('tools/call', {
       name: 'complete',
       arguments: { prompt: 'over stdio', model: 'claude-haiku-4-5' },
@@ -130,7 +130,7 @@ describe('stdio server', () => {
     await server.initialize();
     server.proc.stdin.write('this is not json\n{"jsonrpc":"2.0","oops":\n\n[1,2,3]\n');
     const list = await server.request('tools/list');
-    expect((list['result'] as { tools: unknown[] }).tools).toHaveLength(3);
+    expect((list['result'] as { tools: unknown[] }).tools).toHaveLength(4);
     for (const line of server.lines) expect(() => JSON.parse(line)).not.toThrow();
   });
 
@@ -143,7 +143,7 @@ describe('stdio server', () => {
     // The dropped request itself is answered, so its caller does not hang.
     expect(await answered).toMatchObject({ id: 999, error: { code: -32600, message: expect.stringMatching(/Request too large/) } });
     const list = await server.request('tools/list');
-    expect((list['result'] as { tools: unknown[] }).tools).toHaveLength(3);
+    expect((list['result'] as { tools: unknown[] }).tools).toHaveLength(4);
     expect(server.proc.exitCode).toBeNull();
     expect(server.stderr()).toMatch(/dropped an input line of \d+ bytes/);
   });
@@ -168,7 +168,7 @@ describe('stdio server', () => {
     const client = new Client({ name: 'sdk-stdio-test', version: '0' });
     await client.connect(transport);
     const { tools } = await client.listTools();
-    expect(tools).toHaveLength(3);
+    expect(tools).toHaveLength(4);
     const result = await client.callTool({ name: 'complete', arguments: { prompt: 'x', model: 'gpt-5.2' } });
     expect(result.isError).toBe(true);
     expect((result._meta as { error: { code: string } }).error.code).toBe('missing_api_key');

@@ -9,6 +9,7 @@ import type { HandlerContext } from '../context.js';
 import type { ChatMessage, Completion, CompletionRequest, Surface, TextListener } from '../ezrouter/types.js';
 import { EzrouterError } from '../ezrouter/errors.js';
 import { answerUri, fitAnswer, messageBytes, prefixWithin } from '../mapping/fit-result.js';
+import { fileBlocks, readFiles } from '../files/read-files.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 
 /** Longer than any real model id (they are tens of characters); longer ones are refused unsent. */
@@ -25,6 +26,7 @@ export interface CompletionArgs {
   top_p?: number | undefined;
   stop?: string | string[] | undefined;
   surface?: Surface | 'auto' | undefined;
+  files?: string[] | undefined;
 }
 
 export interface CallRun {
@@ -39,7 +41,7 @@ export interface CallRun {
 
 /** Runs the completion and returns its result, fitted to the caller's budget. */
 export async function runCompletion(args: CompletionArgs, ctx: HandlerContext, run: CallRun): Promise<CallToolResult> {
-  const request = toRequest(args, ctx);
+  const request = await prepareRequest(args, ctx, run.signal);
   if (typeof request === 'string') return invalidRequest(request, ctx.redact);
   const limits = ctx.limits();
   ctx.log.debug('effective limits for this call', {
@@ -60,6 +62,21 @@ export async function runCompletion(args: CompletionArgs, ctx: HandlerContext, r
   }
 }
 
+/** The request for the arguments, with the `files` read and appended to the last user message; a string says what is wrong. */
+export async function prepareRequest(args: CompletionArgs, ctx: HandlerContext, signal: AbortSignal): Promise<CompletionRequest | string> {
+  const request = toRequest(args, ctx);
+  if (typeof request === 'string' || args.files === undefined || args.files.length === 0) return request;
+  const allowed = await ctx.files.current(signal);
+  if ('refusal' in allowed) return allowed.refusal;
+  const files = await readFiles(args.files, allowed.roots, ctx.config);
+  if (typeof files === 'string') return `${files} (Files may come from ${allowed.from}.)`;
+  const last = request.messages.map((m) => m.role).lastIndexOf('user');
+  const message = request.messages[last];
+  if (message) request.messages[last] = { ...message, content: `${message.content}\n\n${fileBlocks(files)}` };
+  else request.messages.push({ role: 'user', content: fileBlocks(files) });
+  return request;
+}
+
 /** Checks the schema cannot express (exactly one of prompt/messages, a model) and builds the request. */
 export function toRequest(args: CompletionArgs, ctx: HandlerContext): CompletionRequest | string {
   if (args.prompt !== undefined && args.messages !== undefined) {
@@ -75,7 +92,7 @@ export function toRequest(args: CompletionArgs, ctx: HandlerContext): Completion
   if (model.length > MAX_MODEL_ID_CHARS) {
     return `\`model\` is ${model.length} characters long, far longer than any ezrouter model id: call list_models for the ids.`;
   }
-  const messages: ChatMessage[] = args.messages ?? [{ role: 'user', content: args.prompt ?? '' }];
+  const messages: ChatMessage[] = args.messages ? args.messages.map((m) => ({ ...m })) : [{ role: 'user', content: args.prompt ?? '' }];
   if (!messages.some((m) => m.role !== 'system')) {
     return '`messages` holds only system messages: add at least one user message.';
   }
@@ -114,7 +131,7 @@ export function completionNotes(completion: Completion, request: CompletionReque
 }
 
 /** One line of metadata for clients that do not show structuredContent. */
-function summary(c: Completion): string {
+export function summary(c: Completion): string {
   const parts = [`model: ${c.model}`, `surface: ${c.surface}`, `finish: ${c.finish_reason ?? 'unknown'}`];
   const u = c.usage;
   if (u.prompt_tokens !== undefined || u.completion_tokens !== undefined) {

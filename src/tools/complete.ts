@@ -10,6 +10,9 @@ import { z } from 'zod';
 import type { HandlerContext } from '../context.js';
 import { CompletionJobs } from '../tasks/completion-jobs.js';
 
+/** Files per call. */
+export const MAX_FILES = 32;
+
 const messageSchema = z.strictObject({
   role: z.enum(['system', 'user', 'assistant']).describe('Who said it.'),
   content: z.string().describe('The message text.'),
@@ -42,6 +45,11 @@ export const completeInput = {
     .enum(['auto', 'openai', 'anthropic'])
     .optional()
     .describe('Which ezrouter API to call. "auto" (default) uses the Anthropic surface for claude models that support it, else the OpenAI surface.'),
+  files: z
+    .array(z.string().min(1).max(4096))
+    .max(MAX_FILES)
+    .optional()
+    .describe('Paths of text files the server reads and appends to the last user message, each in a fenced block labelled with its path: the model gets them without the files passing through your own context. Only inside the roots this client shares (or EZROUTER_FILE_ROOTS); relative paths start at the first root.'),
   background: z
     .boolean()
     .optional()

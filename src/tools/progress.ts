@@ -28,12 +28,14 @@ export interface ProgressOptions {
   minIntervalMs?: number;
   /** Receives the progress sentence (e.g. for a task's status message). */
   onStatus?: (message: string) => void;
+  /** Says where things stand instead of the answer's last words (e.g. characters per model). */
+  describe?: () => string;
   now?: () => number;
 }
 
 export function createProgressReporter(extra: ToolExtra, model: string, options: ProgressOptions = {}): ProgressReporter {
   const token = extra._meta?.progressToken;
-  const { onStatus, minIntervalMs = PROGRESS_INTERVAL_MS, now = Date.now } = options;
+  const { onStatus, describe, minIntervalMs = PROGRESS_INTERVAL_MS, now = Date.now } = options;
   if (token === undefined && onStatus === undefined) return { onText: undefined, finish: () => {} };
 
   const started = now();
@@ -50,7 +52,7 @@ export function createProgressReporter(extra: ToolExtra, model: string, options:
     if (finished || latest <= lastSent) return;
     lastSent = latest;
     lastSentAt = now();
-    const message = progressMessage(model, lastSentAt - started, latest, tail);
+    const message = progressMessage(model, lastSentAt - started, latest, describe ? describe() : tail, describe === undefined);
     if (onStatus && lastSentAt - lastStatusAt >= STATUS_INTERVAL_MS) {
       lastStatusAt = lastSentAt;
       onStatus(message);
@@ -79,11 +81,12 @@ export function createProgressReporter(extra: ToolExtra, model: string, options:
 }
 
 /** `claude-sonnet-4-6 · 12 s · 3,456 characters received · "…the last words"`, at most PROGRESS_MESSAGE_CHARS. */
-export function progressMessage(model: string, elapsedMs: number, chars: number, tail: string): string {
+export function progressMessage(model: string, elapsedMs: number, chars: number, tail: string, quoted = true): string {
   const head = `${model.length > 60 ? `${model.slice(0, 59)}…` : model} · ${Math.floor(elapsedMs / 1000)} s · ${chars.toLocaleString('en-US')} characters received`;
   const room = PROGRESS_MESSAGE_CHARS - head.length - 6;
   const words = tail.replace(/\s+/g, ' ').trim();
   if (room < 8 || words === '') return head.slice(0, PROGRESS_MESSAGE_CHARS);
+  if (!quoted) return `${head} · ${words}`.slice(0, PROGRESS_MESSAGE_CHARS);
   const shown = words.length > room ? `…${words.slice(words.length - room + 1)}` : words;
   return `${head} · "${shown}"`;
 }

@@ -1,0 +1,51 @@
+/**
+ * Where `files` may be read from: the client's roots (MCP `roots/list`, when the client has the
+ * roots capability; refreshed on `notifications/roots/list_changed`), else EZROUTER_FILE_ROOTS;
+ * with neither, nowhere. A server that serves remote callers (the HTTP mode) never reads its own
+ * disk for them.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../log.js';
+
+export type RootsAnswer = { roots: string[]; from: string } | { refusal: string };
+
+export class FileRoots {
+  private clientRoots: Promise<string[]> | undefined;
+
+  constructor(
+    private readonly server: Server,
+    private readonly configured: readonly string[],
+    private readonly log: Logger,
+    /** False in the HTTP mode: files are never read for remote callers. */
+    private readonly allowed: boolean = true,
+  ) {}
+
+  /** Listens for the client's root changes (call before the server connects). */
+  install(): void {
+    this.server.setNotificationHandler(RootsListChangedNotificationSchema, () => {
+      this.clientRoots = undefined;
+      this.log.debug('the client changed its roots');
+    });
+  }
+
+  async current(signal?: AbortSignal): Promise<RootsAnswer> {
+    if (!this.allowed) return { refusal: 'This server runs in the HTTP mode, where it never reads its own disk for callers: paste the files\' contents into the prompt instead.' };
+    if (this.server.getClientCapabilities()?.roots) {
+      this.clientRoots ??= this.server
+        .listRoots(undefined, signal ? { signal } : undefined)
+        .then(({ roots }) => roots.flatMap((r) => (r.uri.startsWith('file://') ? [fileURLToPath(r.uri)] : [])))
+        .catch((error: unknown) => {
+          this.clientRoots = undefined;
+          throw error;
+        });
+      const roots = await this.clientRoots.catch(() => undefined);
+      if (roots === undefined) return { refusal: 'The client did not answer roots/list, so no file can be checked against its roots: try again.' };
+      if (roots.length > 0) return { roots, from: 'the roots this client shared' };
+      return { refusal: 'This client shares no roots (no folder is open in it), so no file may be read: open the project folder in the client, or pass the contents in the prompt.' };
+    }
+    if (this.configured.length > 0) return { roots: [...this.configured], from: 'EZROUTER_FILE_ROOTS' };
+    return { refusal: 'Files are not allowed: this client shares no roots and EZROUTER_FILE_ROOTS is not set. Set EZROUTER_FILE_ROOTS in the server\'s environment to the folders files may come from (separated by the system\'s path delimiter).' };
+  }
+}
