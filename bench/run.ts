@@ -119,13 +119,10 @@ async function throughput(emu: HostedEmulator, live: Readers, replay: Readers): 
 
 // ---------------------------------------------------------------------------------------------
 // 1b. Decoding alone, in memory: the recorded emulator bytes in 64 KiB chunks through the
-// product's SseDecoder + surface adapter, with each fast path switched on in turn.
+// product's decodeStream, with each fast path switched on in turn.
 
 async function decodeOnly(emu: HostedEmulator): Promise<void> {
-  const { AnswerBuilder } = await import('../dist/ezrouter/answer.js');
-  const { OpenAIStream } = await import('../dist/ezrouter/openai.js');
-  const { AnthropicStream } = await import('../dist/ezrouter/anthropic.js');
-  const { SseDecoder } = await import('../dist/ezrouter/sse.js');
+  const { decodeStream } = await import('../dist/ezrouter/decode-stream.js');
   const expected = answerText(LONG_POINTS);
   const replay = createReaders(emu.replayUrl, emu.apiKey);
   try {
@@ -134,18 +131,14 @@ async function decodeOnly(emu: HostedEmulator): Promise<void> {
       await emu.record({ path: new URL(request.url).pathname, body: request.body, headers: request.headers }, { kind: 'stream', chunkChars: CHUNK_CHARS }, { length: LONG_POINTS });
       const body = await replay.bytes(surface);
       const chunks = Array.from({ length: Math.ceil(body.length / 65536) }, (_, i) => body.subarray(i * 65536, (i + 1) * 65536));
-      const decode = (mode: 'plain' | 'strings' | 'bytes') => async (): Promise<string> => {
-        const answer = new AnswerBuilder();
-        const options = { fastPath: mode !== 'plain' };
-        const protocol = surface === 'openai' ? new OpenAIStream(answer, undefined, options) : new AnthropicStream(answer, undefined, options);
-        const decoder = new SseDecoder({ onEvent: (name, data) => protocol.onEvent(name, data), shape: mode === 'bytes' ? protocol.shape : undefined });
-        for (const chunk of chunks) decoder.push(chunk);
-        decoder.end();
-        return answer.text();
+      const decode = (fastPath: 'off' | 'strings' | 'bytes') => async (): Promise<string> => {
+        const decoded = await decodeStream(chunks, surface, { fastPath });
+        if (!decoded.complete) throw new Error(`incomplete ${surface} stream: ${String(decoded.failure)}`);
+        return decoded.text;
       };
       const s = await interleaved(
         {
-          plain: { run: decode('plain'), check: expectText(expected) },
+          plain: { run: decode('off'), check: expectText(expected) },
           strings: { run: decode('strings'), check: expectText(expected) },
           bytes: { run: decode('bytes'), check: expectText(expected) },
         },
@@ -156,7 +149,7 @@ async function decodeOnly(emu: HostedEmulator): Promise<void> {
       const rate = (ms: number): string => `${round(body.length / 1024 / 1024 / (ms / 1000))} MiB/s`;
       row(section, 'eventsource-parser + JSON.parse of every frame (fast paths off)', s['plain']!.median, 'ms', '1×', rate(s['plain']!.median));
       row(section, '+ FrameShape: frames of the learned shape without JSON.parse', s['strings']!.median, 'ms', x(s['strings']!.median, s['plain']!.median), rate(s['strings']!.median));
-      row(section, '+ byte-level match in SseDecoder (as shipped)', s['bytes']!.median, 'ms', x(s['bytes']!.median, s['plain']!.median), rate(s['bytes']!.median));
+      row(section, '+ byte-level match before the SSE decoder (as shipped)', s['bytes']!.median, 'ms', x(s['bytes']!.median, s['plain']!.median), rate(s['bytes']!.median));
       results[`decode_${surface}`] = { bytes: body.length, ...s };
     }
   } finally {

@@ -1,21 +1,19 @@
 /**
  * The stream fast paths (FrameShape: frames of a learned shape decoded without JSON.parse; the
- * SSE decoder matching such frames on bytes) must never change a result. Property tests: random
+ * byte-level matcher taking such frames before the SSE decoder) must never change a result. All
+ * through the stream path's one seam, decodeStream, with its `fastPath` setting. Property tests: random
  * streams of both surfaces — escapes (\" \\ \n \uXXXX, surrogate pairs, lone surrogates, upper
  * and lower case hex), unicode, empty and null content, extra and duplicate keys, key orders,
  * whitespace, reasoning, finish and usage chunks, error frames, malformed frames, comments, other
  * SSE fields, CR / CRLF line ends, multi-line data, invalid UTF-8 — cut at random byte offsets,
  * decoded once by the plain path (eventsource-parser + JSON.parse of every frame) and once with
  * both fast paths. Everything observable must be identical: every text piece in order, finish
- * reason, usage, model, completeness, and the error (code, message) at the same point.
+ * reason, usage, model, reasoning, completeness, and the error (code, message) at the same point.
  */
 import { describe, expect, it } from 'vitest';
-import { AnswerBuilder } from '../src/ezrouter/answer.js';
-import { AnthropicStream } from '../src/ezrouter/anthropic.js';
+import { decodeStream } from '../src/ezrouter/decode-stream.js';
 import { EzrouterError } from '../src/ezrouter/errors.js';
-import { OpenAIStream } from '../src/ezrouter/openai.js';
-import { SseDecoder } from '../src/ezrouter/sse.js';
-import { readJsonString, readJsonStringEnd, type StreamProtocol } from '../src/ezrouter/stream-protocol.js';
+import { readJsonString } from '../src/ezrouter/fast-path/json-string.js';
 import { seededRandom } from './random.js';
 
 
@@ -303,6 +301,8 @@ function anthropicStream(g: Gen): { frames: (Frame | string)[]; style: Style } {
 interface Outcome {
   pieces: string[];
   text: string;
+  reasoning: string;
+  reasoningTruncated: boolean;
   finished: boolean;
   finish: string | null;
   usage: unknown;
@@ -310,39 +310,38 @@ interface Outcome {
   error: { code: string; message: string; upstreamCode: string | undefined } | string | undefined;
 }
 
-/** Events the parser dispatched to the adapter (not part of the outcome: the fast paths skip them). */
+/** Events the SSE decoder dispatched to the accumulator (not part of the outcome: the fast paths skip them). */
 let parsedEvents = 0;
 
 type Surface = 'openai' | 'anthropic';
 
-/** plain: no fast path; strings: the adapter's FrameShape only; bytes: both fast paths. */
+/** plain: no fast path; strings: the accumulator's FrameShape only; bytes: both fast paths. */
 type Mode = 'plain' | 'strings' | 'bytes';
+const FAST_PATH = { plain: 'off', strings: 'strings', bytes: 'bytes' } as const;
 
-function run(chunks: Uint8Array[], surface: Surface, mode: Mode, maxChars: number): Outcome {
+async function run(chunks: Uint8Array[], surface: Surface, mode: Mode, maxChars: number): Promise<Outcome> {
   const pieces: string[] = [];
-  const answer = new AnswerBuilder((piece) => pieces.push(piece), maxChars);
-  const options = { fastPath: mode !== 'plain' };
-  const protocol: StreamProtocol = surface === 'openai' ? new OpenAIStream(answer, 'rid', options) : new AnthropicStream(answer, 'rid', options);
-  let overflow = false;
-  const decoder = new SseDecoder({
-    onEvent: (name, data) => {
-      parsedEvents++;
-      protocol.onEvent(name, data);
-    },
-    onOverflow: () => (overflow = true),
-    shape: mode === 'bytes' ? protocol.shape : undefined,
-  }, 4096);
-  let error: Outcome['error'];
-  try {
-    for (const chunk of chunks) {
-      decoder.push(chunk);
-      if (overflow) throw new Error('overflow');
-    }
-    decoder.end();
-  } catch (e) {
-    error = e instanceof EzrouterError ? { code: e.code, message: e.message, upstreamCode: e.upstreamCode } : String(e);
-  }
-  return { pieces, text: answer.text(), finished: protocol.finished, finish: answer.finishReason, usage: answer.usage, model: answer.model, error };
+  const decoded = await decodeStream(chunks, surface, {
+    requestId: 'rid',
+    maxAnswerChars: maxChars,
+    onText: (piece) => pieces.push(piece),
+    fastPath: FAST_PATH[mode],
+    maxEventChars: 4096,
+  });
+  parsedEvents += decoded.parsedEvents;
+  const e = decoded.failure;
+  const error = e === undefined ? undefined : e instanceof EzrouterError ? { code: e.code, message: e.message, upstreamCode: e.upstreamCode } : String(e);
+  return {
+    pieces,
+    text: decoded.text,
+    reasoning: decoded.reasoning,
+    reasoningTruncated: decoded.reasoningTruncated,
+    finished: decoded.complete,
+    finish: decoded.finishReason,
+    usage: decoded.usage,
+    model: decoded.model,
+    error,
+  };
 }
 
 interface Counts {
@@ -352,7 +351,7 @@ interface Counts {
   parses: Record<Mode, number>;
 }
 
-function check(surface: Surface, seed: number, counts: Counts): void {
+async function check(surface: Surface, seed: number, counts: Counts): Promise<void> {
   const g = new Gen(seededRandom(seed));
   const { frames, style } = surface === 'openai' ? openAIStream(g) : anthropicStream(g);
   const bytes = toBytes(sse(frames, style, g), g);
@@ -370,7 +369,7 @@ function check(surface: Surface, seed: number, counts: Counts): void {
       for (const mode of ['plain', 'strings', 'bytes'] as const) {
         parsedEvents = 0;
         parses = 0;
-        outcomes[mode] = run(chunks, surface, mode, maxChars);
+        outcomes[mode] = await run(chunks, surface, mode, maxChars);
         counts.events[mode] += parsedEvents;
         counts.parses[mode] += parses;
       }
@@ -383,16 +382,16 @@ function check(surface: Surface, seed: number, counts: Counts): void {
 }
 
 describe('stream fast paths give exactly the plain path result', () => {
-  it.each(['openai', 'anthropic'] as const)('%s: 600 random streams × 3 random splittings', (surface) => {
+  it.each(['openai', 'anthropic'] as const)('%s: 600 random streams × 3 random splittings', async (surface) => {
     const zero = (): Record<Mode, number> => ({ plain: 0, strings: 0, bytes: 0 });
     const counts: Counts = { events: zero(), parses: zero() };
-    for (let seed = 1; seed <= 600; seed++) check(surface, seed * 7919 + (surface === 'openai' ? 0 : 1), counts);
+    for (let seed = 1; seed <= 600; seed++) await check(surface, seed * 7919 + (surface === 'openai' ? 0 : 1), counts);
     // Both fast paths really took part of these streams.
     expect(counts.parses.strings).toBeLessThan(counts.parses.plain * 0.9);
     expect(counts.events.bytes).toBeLessThan(counts.events.plain * 0.95);
   });
 
-  it('the fast paths are really taken on a long regular stream (and agree with the plain path)', () => {
+  it('the fast paths are really taken on a long regular stream (and agree with the plain path)', async () => {
     const g = new Gen(seededRandom(42));
     const style: Style = { ws: '', escapeRate: 0, upperHex: false, eol: '\n', space: true };
     const head = obj(['id', 'chatcmpl-1'], ['object', 'chat.completion.chunk'], ['created', 1], ['model', 'gpt-5.2']);
@@ -405,16 +404,12 @@ describe('stream fast paths give exactly the plain path result', () => {
     frames.push({ data: '[DONE]' });
     const bytes = toBytes(sse(frames, style, g), g);
     const chunks = Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, i) => bytes.subarray(i * 65536, (i + 1) * 65536));
-    const plain = run(chunks, 'openai', 'plain', 1_000_000);
-    let parsed = 0;
-    const answer = new AnswerBuilder();
-    const protocol = new OpenAIStream(answer, undefined);
-    const decoder = new SseDecoder({ onEvent: (name, data) => (parsed++, protocol.onEvent(name, data)), shape: protocol.shape });
-    for (const chunk of chunks) decoder.push(chunk);
-    decoder.end();
-    expect(answer.text()).toBe(plain.text);
-    expect(protocol.finished).toBe(true);
-    expect(parsed).toBeLessThan(100);
+    const plain = await run(chunks, 'openai', 'plain', 1_000_000);
+    // The shipped setting: decodeStream's defaults.
+    const shipped = await decodeStream(chunks, 'openai');
+    expect(shipped.text).toBe(plain.text);
+    expect(shipped.complete).toBe(true);
+    expect(shipped.parsedEvents).toBeLessThan(100);
   });
 });
 
@@ -445,31 +440,31 @@ describe('stream fast paths at every split point of streams built to trip them',
     'blank lines and a BOM mid-stream': `${regular(4)}\n\n\n\ufeffdata: ${content('bom')}\n\n${regular(2)}data: [DONE]\n\n`,
   };
 
-  function agreeAtEverySplit(body: string | Uint8Array, surface: Surface): void {
+  async function agreeAtEverySplit(body: string | Uint8Array, surface: Surface): Promise<void> {
     const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-    const whole = run([bytes], surface, 'plain', 1_000_000);
+    const whole = await run([bytes], surface, 'plain', 1_000_000);
     for (let cut = 0; cut <= bytes.length; cut++) {
       const chunks = [bytes.subarray(0, cut), bytes.subarray(cut)];
-      const plain = run(chunks, surface, 'plain', 1_000_000);
+      const plain = await run(chunks, surface, 'plain', 1_000_000);
       expect(plain, `plain path, split at ${cut}`).toEqual(whole);
-      expect(run(chunks, surface, 'bytes', 1_000_000), `split at ${cut}`).toEqual(plain);
-      expect(run(chunks, surface, 'strings', 1_000_000), `split at ${cut}`).toEqual(plain);
+      expect(await run(chunks, surface, 'bytes', 1_000_000), `split at ${cut}`).toEqual(plain);
+      expect(await run(chunks, surface, 'strings', 1_000_000), `split at ${cut}`).toEqual(plain);
     }
     for (const size of [1, 2, 3, 7, 64]) {
       const chunks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
-      expect(run(chunks, surface, 'bytes', 1_000_000), `${size}-byte chunks`).toEqual(whole);
+      expect(await run(chunks, surface, 'bytes', 1_000_000), `${size}-byte chunks`).toEqual(whole);
     }
   }
 
-  it.each(Object.entries(openAICases))('openai: %s', (_name, body) => {
-    agreeAtEverySplit(body, 'openai');
+  it.each(Object.entries(openAICases))('openai: %s', async (_name, body) => {
+    await agreeAtEverySplit(body, 'openai');
   });
 
-  it('openai: invalid UTF-8 inside a frame of the shape', () => {
+  it('openai: invalid UTF-8 inside a frame of the shape', async () => {
     const enc = new TextEncoder();
     for (const bad of INVALID_SEQUENCES) {
       const bytes = new Uint8Array([...enc.encode(`${regular(4)}data: ${head}"x`), ...bad, ...enc.encode(`y"},"finish_reason":null}]}\n\n${regular(2)}data: [DONE]\n\n`)]);
-      agreeAtEverySplit(bytes, 'openai');
+      await agreeAtEverySplit(bytes, 'openai');
     }
   });
 
@@ -487,8 +482,8 @@ describe('stream fast paths at every split point of streams built to trip them',
     'index changes': `${start}${anthropicRegular(4)}${anthropicDelta('i1', 1)}${anthropicDelta('i1b', 1)}${anthropicRegular(2)}${stop}`,
   };
 
-  it.each(Object.entries(anthropicCases))('anthropic: %s', (_name, body) => {
-    agreeAtEverySplit(body, 'anthropic');
+  it.each(Object.entries(anthropicCases))('anthropic: %s', async (_name, body) => {
+    await agreeAtEverySplit(body, 'anthropic');
   });
 });
 
@@ -508,8 +503,8 @@ describe('readJsonString decodes exactly like JSON.parse', () => {
         expected = undefined;
       }
       const got = readJsonString(token, 0);
-      expect(got, JSON.stringify(token)).toBe(expected);
-      if (got !== undefined) expect(readJsonStringEnd()).toBe(close + 1);
+      expect(got?.text, JSON.stringify(token)).toBe(expected);
+      if (got !== undefined) expect(got.end).toBe(close + 1);
     }
   });
 });

@@ -1,15 +1,16 @@
 /**
- * SSE decoding and aggregation: the same bytes, however the network splits them, give the same
- * answer. Covers CRLF / CR line ends, comments, `data:` without a space, multi-byte UTF-8 split
- * across chunks, reasoning kept out of the text, usage from the final chunk.
+ * SSE decoding and aggregation, through the stream path's one seam (decodeStream): the same
+ * bytes, however the network splits them, give the same answer, with every fast path setting.
+ * Covers CRLF / CR line ends, comments, `data:` without a space, multi-byte UTF-8 split across
+ * chunks, reasoning kept out of the text (and collected on its own channel), usage from the
+ * final chunk.
  */
 import { describe, expect, it } from 'vitest';
-import { AnswerBuilder } from '../src/ezrouter/answer.js';
-import { AnthropicStream } from '../src/ezrouter/anthropic.js';
+import { Accumulator } from '../src/ezrouter/accumulator.js';
+import { decodeStream, type DecodeStreamOptions } from '../src/ezrouter/decode-stream.js';
 import { EzrouterError } from '../src/ezrouter/errors.js';
-import { OpenAIStream } from '../src/ezrouter/openai.js';
-import { SseDecoder } from '../src/ezrouter/sse.js';
-import type { StreamProtocol } from '../src/ezrouter/stream-protocol.js';
+import { surfaceReader } from '../src/ezrouter/surfaces.js';
+import type { Surface } from '../src/ezrouter/types.js';
 import { seededRandom } from './random.js';
 
 const ANSWER = 'Héllo, 世界! 🎉 Ça va? — naïve café.';
@@ -52,17 +53,19 @@ function anthropicStream(lineEnd = '\n'): string {
   ].join('');
 }
 
-type Make = (answer: AnswerBuilder) => StreamProtocol;
-const makeOpenAI: Make = (a) => new OpenAIStream(a, 'rid');
-const makeAnthropic: Make = (a) => new AnthropicStream(a, 'rid');
+const FAST_PATHS = ['bytes', 'strings', 'off'] as const;
 
-function decode(chunks: Uint8Array[], make: Make) {
-  const answer = new AnswerBuilder();
-  const protocol = make(answer);
-  const decoder = new SseDecoder({ onEvent: (name, data) => protocol.onEvent(name, data) });
-  for (const c of chunks) decoder.push(c);
-  decoder.end();
-  return { text: answer.text(), finished: protocol.finished, finish: answer.finishReason, usage: answer.usage };
+/** Decodes with every fast path setting, checks they agree, and returns the shipped one's answer. */
+async function decode(chunks: Uint8Array[], surface: Surface) {
+  const [shipped, ...others] = await Promise.all(
+    FAST_PATHS.map(async (fastPath) => {
+      const { parsedEvents: _events, ...answer } = await decodeStream(chunks, surface, { requestId: 'rid', fastPath } satisfies DecodeStreamOptions);
+      return answer;
+    }),
+  );
+  for (const other of others) expect(other).toEqual(shipped);
+  const result = shipped!;
+  return { text: result.text, finished: result.complete, finish: result.finishReason, usage: result.usage, reasoning: result.reasoning, failure: result.failure };
 }
 
 function splitAt(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
@@ -77,19 +80,19 @@ function splitAt(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
 }
 
 
-const cases: { name: string; body: string; make: Make; usage: object; finish: string }[] = [
-  { name: 'openai, LF', body: openAIStream('\n'), make: makeOpenAI, usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
-  { name: 'openai, CRLF', body: openAIStream('\r\n'), make: makeOpenAI, usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
-  { name: 'openai, CR, data: without space', body: openAIStream('\r', ''), make: makeOpenAI, usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
-  { name: 'anthropic, LF', body: anthropicStream('\n'), make: makeAnthropic, usage: { prompt_tokens: 25, completion_tokens: 9, cached_tokens: 5 }, finish: 'stop' },
-  { name: 'anthropic, CRLF', body: anthropicStream('\r\n'), make: makeAnthropic, usage: { prompt_tokens: 25, completion_tokens: 9, cached_tokens: 5 }, finish: 'stop' },
+const cases: { name: string; body: string; surface: Surface; usage: object; finish: string }[] = [
+  { name: 'openai, LF', body: openAIStream('\n'), surface: 'openai', usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
+  { name: 'openai, CRLF', body: openAIStream('\r\n'), surface: 'openai', usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
+  { name: 'openai, CR, data: without space', body: openAIStream('\r', ''), surface: 'openai', usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, cached_tokens: 3 }, finish: 'stop' },
+  { name: 'anthropic, LF', body: anthropicStream('\n'), surface: 'anthropic', usage: { prompt_tokens: 25, completion_tokens: 9, cached_tokens: 5 }, finish: 'stop' },
+  { name: 'anthropic, CRLF', body: anthropicStream('\r\n'), surface: 'anthropic', usage: { prompt_tokens: 25, completion_tokens: 9, cached_tokens: 5 }, finish: 'stop' },
 ];
 
-describe.each(cases)('$name', ({ body, make, usage, finish }) => {
+describe.each(cases)('$name', ({ body, surface, usage, finish }) => {
   const bytes = new TextEncoder().encode(body);
 
-  it('decodes the whole stream in one chunk', () => {
-    const result = decode([bytes], make);
+  it('decodes the whole stream in one chunk', async () => {
+    const result = await decode([bytes], surface);
     expect(result.text).toBe(ANSWER);
     expect(result.finished).toBe(true);
     expect(result.finish).toBe(finish);
@@ -97,29 +100,29 @@ describe.each(cases)('$name', ({ body, make, usage, finish }) => {
     expect(result.usage).not.toHaveProperty('output_tokens');
   });
 
-  it('gives the same answer split at every byte offset', () => {
+  it('gives the same answer split at every byte offset', async () => {
     for (let offset = 1; offset < bytes.length; offset++) {
-      const result = decode(splitAt(bytes, [offset]), make);
+      const result = await decode(splitAt(bytes, [offset]), surface);
       expect(result.text, `split at ${offset}`).toBe(ANSWER);
       expect(result.finished, `split at ${offset}`).toBe(true);
     }
   });
 
-  it('gives the same answer for 300 random multi-way splits, and byte by byte', () => {
+  it('gives the same answer for 300 random multi-way splits, and byte by byte', async () => {
     const random = seededRandom(0xe2);
     for (let round = 0; round < 300; round++) {
       const cuts = Array.from({ length: 1 + Math.floor(random() * 12) }, () => 1 + Math.floor(random() * (bytes.length - 1)));
-      const result = decode(splitAt(bytes, cuts), make);
+      const result = await decode(splitAt(bytes, cuts), surface);
       expect(result.text, `round ${round}, cuts ${cuts.join(',')}`).toBe(ANSWER);
       expect(result.usage).toMatchObject(usage);
     }
     const oneByOne = Array.from(bytes, (_, i) => bytes.subarray(i, i + 1));
-    expect(decode(oneByOne, make).text).toBe(ANSWER);
+    expect((await decode(oneByOne, surface)).text).toBe(ANSWER);
   });
 });
 
 describe('property: random keep-alive comments and random chunking never change the answer', () => {
-  it.each(cases)('$name', ({ body, make, usage, finish }) => {
+  it.each(cases)('$name', async ({ body, surface, usage, finish }) => {
     const random = seededRandom(0x5eed);
     const lineEnd = body.includes('\r\n') ? '\r\n' : body.includes('\r') ? '\r' : '\n';
     const blank = lineEnd + lineEnd;
@@ -135,7 +138,7 @@ describe('property: random keep-alive comments and random chunking never change 
         .join('');
       const bytes = new TextEncoder().encode(withPings);
       const cuts = Array.from({ length: Math.floor(random() * 20) }, () => 1 + Math.floor(random() * (bytes.length - 1)));
-      const result = decode(splitAt(bytes, cuts), make);
+      const result = await decode(splitAt(bytes, cuts), surface);
       expect(result.text, `round ${round}`).toBe(ANSWER);
       expect(result.finished).toBe(true);
       expect(result.finish).toBe(finish);
@@ -147,50 +150,49 @@ describe('property: random keep-alive comments and random chunking never change 
 describe('stream edge cases', () => {
   const enc = (s: string) => new TextEncoder().encode(s);
 
-  it('a stream cut before [DONE] is not finished, and keeps the text so far', () => {
+  it('a stream cut before [DONE] is not finished, and keeps the text so far', async () => {
     const body = openAIStream();
     const cut = body.slice(0, body.indexOf('"finish_reason":"stop"') - 40);
-    const result = decode([enc(cut)], makeOpenAI);
+    const result = await decode([enc(cut)], 'openai');
     expect(result.finished).toBe(false);
     expect(ANSWER.startsWith(result.text)).toBe(true);
     expect(result.text.length).toBeGreaterThan(0);
   });
 
-  it('a final frame without its blank line is discarded, not half-read', () => {
-    const result = decode([enc('data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: [DONE]')], makeOpenAI);
+  it('a final frame without its blank line is discarded, not half-read', async () => {
+    const result = await decode([enc('data: {"choices":[{"delta":{"content":"a"}}]}\n\ndata: [DONE]')], 'openai');
     expect(result.text).toBe('a');
     expect(result.finished).toBe(false);
   });
 
-  it('invalid UTF-8 bytes become U+FFFD instead of failing', () => {
+  it('invalid UTF-8 bytes become U+FFFD instead of failing', async () => {
     const head = enc('data: {"choices":[{"delta":{"content":"a');
     const tail = enc('b"}}]}\n\ndata: [DONE]\n\n');
     const bytes = new Uint8Array([...head, 0xff, 0xfe, ...tail]);
-    expect(decode([bytes], makeOpenAI).text).toBe('a\uFFFD\uFFFDb');
+    expect((await decode([bytes], 'openai')).text).toBe('a\uFFFD\uFFFDb');
   });
 
-  it('an OpenAI error frame after text is stream_interrupted with the upstream code', () => {
+  it('an OpenAI error frame after text is stream_interrupted with the upstream code', async () => {
     const body =
       'data: {"choices":[{"delta":{"content":"partial"}}]}\n\n' +
       'data: {"error":{"code":"do_request_failed","message":"upstream broke (request id: X)","type":"upstream_error"}}\n\n';
-    let caught: unknown;
-    try {
-      decode([enc(body)], makeOpenAI);
-    } catch (error) {
-      caught = error;
-    }
+    const caught = (await decode([enc(body)], 'openai')).failure;
     expect(caught).toBeInstanceOf(EzrouterError);
     expect((caught as EzrouterError).code).toBe('stream_interrupted');
     expect((caught as EzrouterError).upstreamCode).toBe('do_request_failed');
   });
 
-  it('an Anthropic error event before any text maps by its type', () => {
+  it('an Anthropic error event before any text maps by its type', async () => {
     const body = 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
-    expect(() => decode([enc(body)], makeAnthropic)).toThrow(expect.objectContaining({ code: 'upstream_error' }));
+    const { failure } = await decode([enc(body)], 'anthropic');
+    expect(failure).toBeInstanceOf(EzrouterError);
+    expect(failure).toEqual(expect.objectContaining({ code: 'upstream_error' }));
   });
 
-  it('malformed JSON in a frame is bad_response', () => {
-    expect(() => decode([enc('data: {not json\n\n')], makeOpenAI)).toThrow(expect.objectContaining({ code: 'bad_response' }));
+  it('malformed JSON in a frame is bad_response', async () => {
+    const { failure } = await decode([enc('data: {not json\n\n')], 'openai');
+    expect(failure).toBeInstanceOf(EzrouterError);
+    expect(failure).toEqual(expect.objectContaining({ code: 'bad_response' }));
   });
 
   it('maps every Anthropic stop reason to the OpenAI word', async () => {
@@ -203,12 +205,63 @@ describe('stream edge cases', () => {
     expect(mapStopReason(null)).toBeNull();
   });
 
-  it('absurd usage numbers are dropped, not reported', () => {
+  it('absurd usage numbers are dropped, not reported', async () => {
     const body =
       'data: {"choices":[{"delta":{"content":"x"},"finish_reason":"stop"}]}\n\n' +
       'data: {"choices":[],"usage":{"prompt_tokens":-5,"completion_tokens":1e300,"total_tokens":"12","prompt_tokens_details":{"cached_tokens":2}}}\n\n' +
       'data: [DONE]\n\n';
-    const result = decode([enc(body)], makeOpenAI);
+    const result = await decode([enc(body)], 'openai');
     expect(result.usage).toEqual({ prompt_tokens: undefined, completion_tokens: undefined, total_tokens: undefined, cached_tokens: 2 });
+  });
+});
+
+describe('reasoning is a second channel, never part of the answer text', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+
+  it.each(cases)('$name: the thinking text is collected on its own, once', async ({ body, surface }) => {
+    const result = await decode([enc(body)], surface);
+    expect(result.text).toBe(ANSWER);
+    // OpenAI sends `reasoning_content` and `reasoning` with the same text: counted once.
+    expect(result.reasoning).toBe(surface === 'openai' ? 'thinking…' : 'hmm');
+  });
+
+  it('openai: `reasoning` is taken when it is the only copy', async () => {
+    const body =
+      'data: {"choices":[{"delta":{"reasoning":"only here"}}]}\n\n' +
+      'data: {"choices":[{"delta":{"reasoning_content":"first","reasoning":"first"}}]}\n\n' +
+      'data: {"choices":[{"delta":{"content":"answer"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n';
+    const result = await decode([enc(body)], 'openai');
+    expect(result.reasoning).toBe('only herefirst');
+    expect(result.text).toBe('answer');
+  });
+
+  it('reasoning past the answer cap is cut, not an error: the answer is unchanged', async () => {
+    const frames = Array.from({ length: 10 }, (_, i) => `data: {"choices":[{"delta":{"reasoning_content":"r${i}-"}}]}\n\n`).join('');
+    const body = `${frames}data: {"choices":[{"delta":{"content":"short"},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n`;
+    const seen: string[] = [];
+    const result = await decodeStream([enc(body)], 'openai', { maxAnswerChars: 10, onReasoning: (piece) => seen.push(piece) });
+    expect(result.failure).toBeUndefined();
+    expect(result.complete).toBe(true);
+    expect(result.text).toBe('short');
+    expect(result.reasoning).toBe('r0-r1-r2-');
+    expect(result.reasoningTruncated).toBe(true);
+    expect(seen).toEqual(['r0-', 'r1-', 'r2-']);
+  });
+
+  it('the answer cap still fails the call with the text kept so far', async () => {
+    const body = 'data: {"choices":[{"delta":{"content":"12345"}}]}\n\ndata: {"choices":[{"delta":{"content":"67890!"}}]}\n\ndata: [DONE]\n\n';
+    const result = await decodeStream([enc(body)], 'openai', { maxAnswerChars: 10 });
+    expect(result.failure).toEqual(expect.objectContaining({ code: 'bad_response' }));
+    expect(result.text).toBe('12345');
+    expect(result.complete).toBe(false);
+  });
+
+  it('a plain JSON answer keeps its reasoning apart too, on both surfaces', () => {
+    const openai = new Accumulator(surfaceReader('openai'));
+    openai.body({ model: 'gpt-5.2', choices: [{ message: { content: 'The answer.', reasoning_content: 'Because.' }, finish_reason: 'stop' }] });
+    expect(openai.result()).toMatchObject({ text: 'The answer.', reasoning: 'Because.', finishReason: 'stop', complete: true });
+    const anthropic = new Accumulator(surfaceReader('anthropic'));
+    anthropic.body({ model: 'claude-sonnet-4-6', content: [{ type: 'thinking', thinking: 'Hmm.', signature: 's' }, { type: 'text', text: 'The answer.' }], stop_reason: 'end_turn' });
+    expect(anthropic.result()).toMatchObject({ text: 'The answer.', reasoning: 'Hmm.', finishReason: 'stop', complete: true });
   });
 });

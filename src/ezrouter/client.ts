@@ -5,8 +5,6 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { excerpt } from '../redact.js';
-import { AnswerBuilder, compactUsage, tokenCount } from './answer.js';
-import { buildAnthropicRequest, AnthropicStream } from './anthropic.js';
 import { parseBalance, type Balance } from './balance.js';
 import { CallScope } from './call-scope.js';
 import { Catalog, chooseSurface, isClaudeModel, suggestModels, type CatalogSnapshot } from './catalog.js';
@@ -14,10 +12,10 @@ import { ConcurrencyLimit } from './concurrency.js';
 import { CallCancelledError, EzrouterError } from './errors.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 import type { Dispatcher } from 'undici';
-import { HttpClient, readCapped, type UpstreamRequest } from './http.js';
+import { HttpClient, readCapped } from './http.js';
 import { holdDispatcher, type DispatcherHolder } from './lazy-dispatcher.js';
-import { buildOpenAIRequest, OpenAIStream } from './openai.js';
 import { readAnswer } from './stream-reader.js';
+import { surfaceReader } from './surfaces.js';
 import type { Completion, CompletionRequest, Surface, TextListener } from './types.js';
 
 export const MODELS_PATH = '/v1/models';
@@ -123,7 +121,6 @@ export class EzrouterClient {
   async complete(req: CompletionRequest, options: CompleteOptions): Promise<Completion> {
     // One deadline and one cancellation for the whole call, the catalog lookup for `auto` included.
     const scope = new CallScope(options.timeoutMs ?? this.options.config.timeoutMs, options.signal);
-    const answer = new AnswerBuilder(options.onText, this.options.config.maxAnswerChars);
     let release: (() => void) | undefined;
     try {
       // A slot among EZROUTER_MAX_CONCURRENCY: the wait is part of the call (deadline, cancel).
@@ -131,24 +128,18 @@ export class EzrouterClient {
         throw this.classify(reason, scope, 'the queue of calls waiting for a slot');
       });
       const surface = options.surface === 'auto' ? await this.autoSurface(req.model, scope) : options.surface;
-      const upstream: UpstreamRequest =
-        surface === 'anthropic'
-          ? buildAnthropicRequest(req, this.options.config.anthropicMaxTokens)
-          : buildOpenAIRequest(req);
+      const { config } = this.options;
+      const upstream = surfaceReader(surface).buildRequest(req, { maxTokens: config.anthropicMaxTokens });
       const res = await this.http.send(upstream, scope, this.apiKey);
-      const protocol = surface === 'anthropic' ? new AnthropicStream(answer, res.requestId) : new OpenAIStream(answer, res.requestId);
-      await readAnswer(res, protocol, answer, (error) => this.classify(error, scope, upstream.path));
-      const usage = compactUsage(answer.usage);
-      if (usage.total_tokens === undefined && usage.prompt_tokens !== undefined && usage.completion_tokens !== undefined) {
-        usage.total_tokens = tokenCount(usage.prompt_tokens + usage.completion_tokens);
-        if (usage.total_tokens === undefined) delete usage.total_tokens;
-      }
+      const answer = await readAnswer(res, surface, { onText: options.onText, maxAnswerChars: config.maxAnswerChars }, (error) =>
+        this.http.classify(error, scope, upstream.path),
+      );
       const completion: Completion = {
-        text: answer.text(),
+        text: answer.text,
         model: answer.model ?? req.model,
         surface,
         finish_reason: answer.finishReason,
-        usage,
+        usage: answer.usage,
       };
       if (res.requestId) completion.request_id = res.requestId;
       return completion;
