@@ -3,7 +3,7 @@
  * bytes, however the network splits them, give the same answer, with every fast path setting.
  * Covers CRLF / CR line ends, comments, `data:` without a space, multi-byte UTF-8 split across
  * chunks, reasoning kept out of the text (and collected on its own channel), usage from the
- * final chunk.
+ * final chunk, upstream strings that name Object.prototype members.
  */
 import { describe, expect, it } from 'vitest';
 import { Accumulator } from '../src/ezrouter/accumulator.js';
@@ -263,5 +263,44 @@ describe('reasoning is a second channel, never part of the answer text', () => {
     const anthropic = new Accumulator(surfaceReader('anthropic'));
     anthropic.body({ model: 'claude-sonnet-4-6', content: [{ type: 'thinking', thinking: 'Hmm.', signature: 's' }, { type: 'text', text: 'The answer.' }], stop_reason: 'end_turn' });
     expect(anthropic.result()).toMatchObject({ text: 'The answer.', reasoning: 'Hmm.', finishReason: 'stop', complete: true });
+  });
+});
+
+describe('upstream strings that name Object.prototype members are plain unknown values', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const HOSTILE = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty'];
+
+  it.each(HOSTILE)('anthropic stop_reason %j is passed through as the finish reason, answer kept', async (reason) => {
+    const ev = (name: string, json: unknown) => `event: ${name}\ndata: ${JSON.stringify(json)}\n\n`;
+    const body = [
+      ev('message_start', { type: 'message_start', message: { model: 'claude-sonnet-4-6', usage: { input_tokens: 3, output_tokens: 1 } } }),
+      ev(reason, { type: reason }),
+      ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'kept' } }),
+      ev('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: reason, text: 'not text' } }),
+      ev('message_delta', { type: 'message_delta', delta: { stop_reason: reason }, usage: { output_tokens: 2 } }),
+      ev('message_stop', { type: 'message_stop' }),
+    ].join('');
+    const result = await decode([enc(body)], 'anthropic');
+    expect(result.failure).toBeUndefined();
+    expect(result.finish).toBe(reason);
+    expect(typeof result.finish).toBe('string');
+    expect(result.text).toBe('kept');
+    expect(result.finished).toBe(true);
+    const json = new Accumulator(surfaceReader('anthropic'));
+    json.body({ model: 'm', content: [{ type: 'text', text: 'kept' }, { type: reason, text: 'x' }], stop_reason: reason });
+    expect(json.result().finishReason).toBe(reason);
+  });
+
+  it.each(HOSTILE)('openai finish_reason %j is passed through, answer kept', async (reason) => {
+    const body =
+      `event: ${reason}\ndata: {"choices":[{"delta":{"content":"ke"}}]}\n\n` +
+      `data: {"choices":[{"delta":{"content":"pt"},"finish_reason":${JSON.stringify(reason)}}]}\n\ndata: [DONE]\n\n`;
+    const result = await decode([enc(body)], 'openai');
+    expect(result.failure).toBeUndefined();
+    expect(result.finish).toBe(reason);
+    expect(result.text).toBe('kept');
+    const json = new Accumulator(surfaceReader('openai'));
+    json.body({ choices: [{ message: { content: 'kept' }, finish_reason: reason }] });
+    expect(json.result().finishReason).toBe(reason);
   });
 });

@@ -15,19 +15,20 @@ import { tokenCount, type UsageUpdate } from './usage.js';
 export const ANTHROPIC_MESSAGES_PATH = '/anthropic/v1/messages';
 export const ANTHROPIC_VERSION = '2023-06-01';
 
-const STOP_REASONS: Record<string, FinishReason> = {
-  end_turn: 'stop',
-  stop_sequence: 'stop',
-  max_tokens: 'length',
-  tool_use: 'tool_calls',
-  refusal: 'content_filter',
-  pause_turn: 'stop',
-};
+/** A Map, so that a stop reason such as `constructor` or `__proto__` is just an unknown one. */
+const STOP_REASONS: ReadonlyMap<string, FinishReason> = new Map([
+  ['end_turn', 'stop'],
+  ['stop_sequence', 'stop'],
+  ['max_tokens', 'length'],
+  ['tool_use', 'tool_calls'],
+  ['refusal', 'content_filter'],
+  ['pause_turn', 'stop'],
+]);
 
+/** Anthropic's stop reason in OpenAI's words; one this table does not know is passed through. */
 export function mapStopReason(reason: unknown): FinishReason {
   if (typeof reason !== 'string' || reason === '') return null;
-  // Own properties only: an upstream "constructor" or "__proto__" is just an unknown reason.
-  return Object.hasOwn(STOP_REASONS, reason) ? (STOP_REASONS[reason] ?? reason) : reason;
+  return STOP_REASONS.get(reason) ?? reason;
 }
 
 export function buildAnthropicRequest(req: CompletionRequest, defaults: RequestDefaults): UpstreamRequest {
