@@ -1,15 +1,12 @@
 /**
  * Memory of the upstream side alone, in a fresh process (no MCP, no stdio): the product's
- * EzrouterClient (dist/) or the raw floor (undici, bytes dropped) reading one answer. Talks to
+ * EzrouterClient (the build, through `#internal`) or the raw floor (undici, bytes dropped) reading one answer. Talks to
  * the bench over IPC: after a small warm-up call it sends {ready, hwm}; on 'go' it makes the
  * big call (already scripted by the bench) and sends {peak, chars}.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import { loadConfig } from '../dist/config.js';
-import { EzrouterClient } from '../dist/ezrouter/client.js';
-import { createDispatcher } from '../dist/ezrouter/dispatcher.js';
-import { silentLogger } from '../dist/log.js';
+import { createDispatcher, EzrouterClient, loadConfig, silentLogger } from '#internal';
 
 const [url, apiKey, mode] = process.argv.slice(2);
 const hwm = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;

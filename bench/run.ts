@@ -10,6 +10,7 @@ import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeStream } from '#internal';
 import { MAX_TOKENS, MODEL, PROMPT, createReaders, upstream, type Readers } from './lib/clients.js';
 import { startHostedEmulator, type HostedEmulator } from './lib/emulator.js';
 import { ROOT, SERVER_ENTRY, coldStart, cpuOf, memoryOf, startStdioServer, type StdioSession } from './lib/mcp.js';
@@ -122,7 +123,6 @@ async function throughput(emu: HostedEmulator, live: Readers, replay: Readers): 
 // product's decodeStream, with each fast path switched on in turn.
 
 async function decodeOnly(emu: HostedEmulator): Promise<void> {
-  const { decodeStream } = await import('../dist/ezrouter/decode-stream.js');
   const expected = answerText(LONG_POINTS);
   const replay = createReaders(emu.replayUrl, emu.apiKey);
   try {

@@ -4,17 +4,14 @@
  * - raw:      undici `request`, every byte read and dropped (the floor);
  * - naive:    undici + TextDecoder + eventsource-parser + JSON.parse of every frame (what the
  *             product did before the fast path, and what most hand-written clients do);
- * - product:  the product's upstream client, `EzrouterClient.complete` from the build (dist/);
+ * - product:  the product's upstream client, `EzrouterClient.complete` from the build (`#internal`);
  * - openai / anthropic: the official SDKs' streaming clients.
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { createParser } from 'eventsource-parser';
 import OpenAI from 'openai';
 import { Agent, request } from 'undici';
-import { loadConfig } from '../../dist/config.js';
-import { EzrouterClient } from '../../dist/ezrouter/client.js';
-import { createDispatcher } from '../../dist/ezrouter/dispatcher.js';
-import { silentLogger } from '../../dist/log.js';
+import { createDispatcher, EzrouterClient, loadConfig, silentLogger } from '#internal';
 
 export type Surface = 'openai' | 'anthropic';
 
