@@ -258,10 +258,10 @@ describe('reasoning is a second channel, never part of the answer text', () => {
 
   it('a plain JSON answer keeps its reasoning apart too, on both surfaces', () => {
     const openai = new Accumulator(surfaceReader('openai'));
-    openai.body({ model: 'gpt-5.2', choices: [{ message: { content: 'The answer.', reasoning_content: 'Because.' }, finish_reason: 'stop' }] });
+    openai.body(JSON.stringify({ model: 'gpt-5.2', choices: [{ message: { content: 'The answer.', reasoning_content: 'Because.' }, finish_reason: 'stop' }] }));
     expect(openai.result()).toMatchObject({ text: 'The answer.', reasoning: 'Because.', finishReason: 'stop', complete: true });
     const anthropic = new Accumulator(surfaceReader('anthropic'));
-    anthropic.body({ model: 'claude-sonnet-4-6', content: [{ type: 'thinking', thinking: 'Hmm.', signature: 's' }, { type: 'text', text: 'The answer.' }], stop_reason: 'end_turn' });
+    anthropic.body(JSON.stringify({ model: 'claude-sonnet-4-6', content: [{ type: 'thinking', thinking: 'Hmm.', signature: 's' }, { type: 'text', text: 'The answer.' }], stop_reason: 'end_turn' }));
     expect(anthropic.result()).toMatchObject({ text: 'The answer.', reasoning: 'Hmm.', finishReason: 'stop', complete: true });
   });
 });
@@ -287,7 +287,7 @@ describe('upstream strings that name Object.prototype members are plain unknown 
     expect(result.text).toBe('kept');
     expect(result.finished).toBe(true);
     const json = new Accumulator(surfaceReader('anthropic'));
-    json.body({ model: 'm', content: [{ type: 'text', text: 'kept' }, { type: reason, text: 'x' }], stop_reason: reason });
+    json.body(JSON.stringify({ model: 'm', content: [{ type: 'text', text: 'kept' }, { type: reason, text: 'x' }], stop_reason: reason }));
     expect(json.result().finishReason).toBe(reason);
   });
 
@@ -300,7 +300,38 @@ describe('upstream strings that name Object.prototype members are plain unknown 
     expect(result.finish).toBe(reason);
     expect(result.text).toBe('kept');
     const json = new Accumulator(surfaceReader('openai'));
-    json.body({ choices: [{ message: { content: 'kept' }, finish_reason: reason }] });
+    json.body(JSON.stringify({ choices: [{ message: { content: 'kept' }, finish_reason: reason }] }));
     expect(json.result().finishReason).toBe(reason);
+  });
+});
+
+describe('upstream JSON nested too deep is refused before JSON.parse', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+  it.each(['openai', 'anthropic'] as const)('%s: a deep stream frame is bad_response, the text so far kept', async (surface) => {
+    const text =
+      surface === 'openai'
+        ? 'data: {"choices":[{"delta":{"content":"kept"}}]}\n\n'
+        : 'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"kept"}}\n\n';
+    const body = `${text}data: {"choices":[],"x":${nested(100_000)}}\n\n${text}`;
+    const result = await decode([enc(body)], surface);
+    expect(result.failure).toBeInstanceOf(EzrouterError);
+    expect(result.failure).toEqual(expect.objectContaining({ code: 'bad_response', message: expect.stringContaining('nested deeper than 64 levels') }));
+    expect(result.text).toBe('kept');
+  });
+
+  it('a frame as deep as a real one is read as usual', async () => {
+    const body = `data: {"choices":[{"delta":{"content":"ok"}}],"x":${nested(40)}}\n\ndata: [DONE]\n\n`;
+    const result = await decode([enc(body)], 'openai');
+    expect(result.failure).toBeUndefined();
+    expect(result.text).toBe('ok');
+  });
+
+  it.each(['openai', 'anthropic'] as const)('%s: a deep JSON answer is bad_response', (surface) => {
+    const accumulator = new Accumulator(surfaceReader(surface));
+    expect(() => accumulator.body(`{"choices":[],"content":[],"x":${nested(100_000)}}`)).toThrow(
+      expect.objectContaining({ code: 'bad_response', message: expect.stringContaining('nested deeper than 64 levels') }),
+    );
   });
 });
