@@ -54,6 +54,7 @@ function anthropicStream(lineEnd = '\n'): string {
 }
 
 const FAST_PATHS = ['bytes', 'strings', 'off'] as const;
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 /** Decodes with every fast path setting, checks they agree, and returns the shipped one's answer. */
 async function decode(chunks: Uint8Array[], surface: Surface) {
@@ -148,8 +149,6 @@ describe('property: random keep-alive comments and random chunking never change 
 });
 
 describe('stream edge cases', () => {
-  const enc = (s: string) => new TextEncoder().encode(s);
-
   it('a stream cut before [DONE] is not finished, and keeps the text so far', async () => {
     const body = openAIStream();
     const cut = body.slice(0, body.indexOf('"finish_reason":"stop"') - 40);
@@ -216,8 +215,6 @@ describe('stream edge cases', () => {
 });
 
 describe('reasoning is a second channel, never part of the answer text', () => {
-  const enc = (s: string) => new TextEncoder().encode(s);
-
   it.each(cases)('$name: the thinking text is collected on its own, once', async ({ body, surface }) => {
     const result = await decode([enc(body)], surface);
     expect(result.text).toBe(ANSWER);
@@ -267,7 +264,6 @@ describe('reasoning is a second channel, never part of the answer text', () => {
 });
 
 describe('upstream strings that name Object.prototype members are plain unknown values', () => {
-  const enc = (s: string) => new TextEncoder().encode(s);
   const HOSTILE = ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty'];
 
   it.each(HOSTILE)('anthropic stop_reason %j is passed through as the finish reason, answer kept', async (reason) => {
@@ -306,7 +302,6 @@ describe('upstream strings that name Object.prototype members are plain unknown 
 });
 
 describe('upstream JSON nested too deep is refused before JSON.parse', () => {
-  const enc = (s: string) => new TextEncoder().encode(s);
   const nested = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
   it.each(['openai', 'anthropic'] as const)('%s: a deep stream frame is bad_response, the text so far kept', async (surface) => {

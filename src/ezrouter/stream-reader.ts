@@ -44,16 +44,10 @@ export async function readAnswer(
   if (failure !== undefined) discardBody(res.body);
   if (answer.complete) return answer;
   if (failure !== undefined) throw failureError(failure, answer, res, classify);
-  throw attachPartial(
-    new EzrouterError({
-      code: 'stream_interrupted',
-      message: answer.text.length > 0
-        ? 'ezrouter ended the answer stream without its end marker, so the answer may be incomplete: try again.'
-        : 'ezrouter ended the answer stream before sending any text or its end marker: try again.',
-    }),
-    answer,
-    res,
-  );
+  throw interrupted(answer, res, {
+    afterText: 'ezrouter ended the answer stream without its end marker, so the answer may be incomplete: try again.',
+    beforeText: 'ezrouter ended the answer stream before sending any text or its end marker: try again.',
+  });
 }
 
 async function readEventStream(res: UpstreamResponse, surface: Surface, options: ReadAnswerOptions): Promise<ReadOutcome> {
@@ -118,17 +112,21 @@ function failureError(
   if (error instanceof CallCancelledError) return error;
   if (error.code !== 'network_error') return attachPartial(error, answer, res);
   // The connection broke in the middle of a 200 answer.
-  return attachPartial(
-    new EzrouterError({
-      code: 'stream_interrupted',
-      message: answer.text.length > 0
-        ? 'The connection to ezrouter broke in the middle of the answer, so it is incomplete: try again.'
-        : 'The connection to ezrouter broke before any answer text arrived: try again.',
-      cause: failure,
-    }),
+  return interrupted(
     answer,
     res,
+    {
+      afterText: 'The connection to ezrouter broke in the middle of the answer, so it is incomplete: try again.',
+      beforeText: 'The connection to ezrouter broke before any answer text arrived: try again.',
+    },
+    failure,
   );
+}
+
+/** stream_interrupted, in the sentence for whether any answer text had arrived, with the partial answer. */
+function interrupted(answer: Answer, res: UpstreamResponse, sentence: { afterText: string; beforeText: string }, cause?: unknown): EzrouterError {
+  const message = answer.text.length > 0 ? sentence.afterText : sentence.beforeText;
+  return attachPartial(new EzrouterError({ code: 'stream_interrupted', message, cause }), answer, res);
 }
 
 /** Adds what the failure happened to: the text so far, the response's status and request id. */
