@@ -38,21 +38,27 @@ export function newMessageId(): string {
   return out;
 }
 
+/** Reasoning deltas (tokens) a thinking request gets when the script gives no reasoning. */
+export const THINKING_TOKENS = { high: 24, max: 48 } as const;
+
 /**
  * Builds the answer. `answer` is the full text before cuts (script text or the reply function).
- * Stop strings cut first; then max_tokens drops answer deltas beyond the limit.
+ * A request that asks for thinking gets reasoning first (the script's, else a generated one).
+ * Stop strings cut first; then max_tokens counts reasoning deltas, then answer deltas, and drops
+ * what goes past it (reasoning can use it all up: then there is no answer text).
  */
 export function buildCompletion(input: InferenceInput, answer: string, script: StreamScript, chunkChars: number): Completion {
   const size = script.chunkChars ?? chunkChars;
   const cut = cutAtStop(answer, input.stops);
+  let reasoningDeltas = splitDeltas(script.reasoning ?? generatedReasoning(input, size), size);
   let deltas = splitDeltas(cut.text, size);
   let end: EndReason = cut.stop === null ? 'end' : 'stop_sequence';
-  if (input.maxTokens !== null && deltas.length > input.maxTokens) {
-    deltas = deltas.slice(0, input.maxTokens);
+  if (input.maxTokens !== null && reasoningDeltas.length + deltas.length > input.maxTokens) {
+    reasoningDeltas = reasoningDeltas.slice(0, input.maxTokens);
+    deltas = deltas.slice(0, Math.max(0, input.maxTokens - reasoningDeltas.length));
     end = 'max_tokens';
   }
-  const reasoning = script.reasoning ?? '';
-  const reasoningDeltas = splitDeltas(reasoning, size);
+  const reasoning = reasoningDeltas.join('');
   return {
     id: newMessageId(),
     model: script.model ?? input.model,
@@ -69,4 +75,12 @@ export function buildCompletion(input: InferenceInput, answer: string, script: S
     completionTokens: reasoningDeltas.length + deltas.length,
     cachedTokens: script.cachedTokens,
   };
+}
+
+/** What a model "thinks" when asked to and the script says nothing: THINKING_TOKENS deltas about the question. */
+function generatedReasoning(input: InferenceInput, size: number): string {
+  if (input.thinking === null) return '';
+  const tokens = input.thinking.effort === 'max' ? THINKING_TOKENS.max : THINKING_TOKENS.high;
+  const about = `Thinking about "${input.lastUserText.slice(0, 40)}". `;
+  return about.repeat(Math.ceil((tokens * size) / about.length)).slice(0, tokens * size);
 }

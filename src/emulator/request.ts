@@ -14,6 +14,8 @@ export interface InferenceInput {
   maxTokens: number | null;
   /** Stop strings (openai `stop`, anthropic `stop_sequences`). */
   stops: string[];
+  /** The request asks the model to think (see thinkingOf), or null. */
+  thinking: { effort?: 'high' | 'max'; budgetTokens?: number | null } | null;
 }
 
 type Json = Record<string, unknown>;
@@ -61,11 +63,31 @@ export function readInference(surface: Surface, body: unknown): InferenceInput {
     promptChars,
     maxTokens,
     stops: surface === 'openai' ? stopList(b.stop) : stopList(b.stop_sequences),
+    thinking: thinkingOf(surface, b),
   };
+}
+
+/**
+ * Whether the request asks for thinking, and how much: OpenAI surface `reasoning_effort` with
+ * `thinking: {type: "enabled"}` (ezrouter's documented fields; low/medium count as high, xhigh as
+ * max), Anthropic `thinking: {type: "enabled", budget_tokens}`.
+ */
+function thinkingOf(surface: Surface, b: Record<string, unknown>): InferenceInput['thinking'] {
+  const thinking = isObject(b.thinking) ? b.thinking : undefined;
+  if (thinking?.type !== 'enabled') return null;
+  if (surface === 'anthropic') return { budgetTokens: nonNegativeInt(thinking.budget_tokens) };
+  const effort = b.reasoning_effort;
+  return { effort: effort === 'max' || effort === 'xhigh' ? 'max' : 'high' };
 }
 
 /** Why a chat request is malformed, or null. The messages follow each surface's wording. */
 export function validationError(surface: Surface, body: unknown): string | null {
+  if (surface === 'anthropic' && isObject(body) && isObject(body.thinking) && body.thinking.type === 'enabled') {
+    const budget = nonNegativeInt(body.thinking.budget_tokens);
+    const max = nonNegativeInt(body.max_tokens);
+    if (budget === null || budget < 1024) return 'thinking.budget_tokens: Input should be greater than or equal to 1024';
+    if (max !== null && budget >= max) return '`max_tokens` must be greater than `thinking.budget_tokens`';
+  }
   if (!isObject(body)) return surface === 'openai' ? 'request body must be a JSON object' : 'body: Input should be an object';
   if (typeof body.model !== 'string' || body.model === '') {
     return surface === 'openai' ? 'field model is required' : 'model: Field required';

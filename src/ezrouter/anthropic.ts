@@ -5,6 +5,7 @@
  * `message_delta`, the stop reason is mapped to OpenAI's words, and the stream is complete only
  * at `message_stop`.
  */
+import { anthropicThinking } from './reasoning.js';
 import { envelopeFrom } from './errors.js';
 import type { UpstreamRequest } from './http.js';
 import { isRecord } from './json.js';
@@ -35,9 +36,10 @@ export function buildAnthropicRequest(req: CompletionRequest, defaults: RequestD
   // `system` messages and the `system` argument become the top-level `system`.
   const systemParts = [req.system, ...req.messages.filter((m) => m.role === 'system').map((m) => m.content)]
     .filter((s): s is string => typeof s === 'string' && s !== '');
+  const thinking = req.reasoningEffort === undefined ? undefined : anthropicThinking(req.reasoningEffort, req.maxTokens);
   const body: Record<string, unknown> = {
     model: req.model,
-    max_tokens: req.maxTokens ?? defaults.maxTokens,
+    max_tokens: thinking?.maxTokens ?? req.maxTokens ?? defaults.maxTokens,
     messages: req.messages.filter((m) => m.role !== 'system').map((m) => ({ role: m.role, content: m.content })),
     stream: true,
   };
@@ -46,6 +48,7 @@ export function buildAnthropicRequest(req: CompletionRequest, defaults: RequestD
   if (req.topP !== undefined) body['top_p'] = req.topP;
   if (req.stop !== undefined && req.stop.length > 0) body['stop_sequences'] = req.stop;
   if (req.userId !== undefined) body['metadata'] = { user_id: req.userId };
+  if (thinking) body['thinking'] = { type: 'enabled', budget_tokens: thinking.budgetTokens };
   return {
     method: 'POST',
     path: ANTHROPIC_MESSAGES_PATH,

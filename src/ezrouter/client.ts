@@ -10,6 +10,7 @@ import { CallScope } from './call-scope.js';
 import { Catalog, chooseSurface, isClaudeModel, suggestModels, type CatalogSnapshot } from './catalog.js';
 import { ConcurrencyLimit } from './concurrency.js';
 import { CallCancelledError, EzrouterError } from './errors.js';
+import { isRecord } from './json.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 import type { Dispatcher } from 'undici';
 import { HttpClient, readCapped } from './http.js';
@@ -45,8 +46,16 @@ export interface CompleteOptions {
   surface: Surface | 'auto';
   signal?: AbortSignal;
   onText?: TextListener | undefined;
+  /** Told of every piece of reasoning text (progress says "thinking" while only this arrives). */
+  onReasoning?: TextListener | undefined;
   /** The call's deadline (default EZROUTER_TIMEOUT_MS; the caller's client may need less). */
   timeoutMs?: number;
+}
+
+/** The max_tokens a request body carries, if any. */
+function maxTokensSent(body: unknown): number | undefined {
+  const value = isRecord(body) ? body['max_tokens'] : undefined;
+  return typeof value === 'number' ? value : undefined;
 }
 
 /** What a keyed view (withKey) shares with the client it came from. */
@@ -131,9 +140,21 @@ export class EzrouterClient {
       const { config } = this.options;
       const upstream = surfaceReader(surface).buildRequest(req, { maxTokens: config.anthropicMaxTokens });
       const res = await this.http.send(upstream, scope, this.apiKey);
-      const answer = await readAnswer(res, surface, { onText: options.onText, maxAnswerChars: config.maxAnswerChars }, (error) =>
-        this.http.classify(error, scope, upstream.path),
+      const answer = await readAnswer(
+        res,
+        surface,
+        { onText: options.onText, onReasoning: options.onReasoning, maxAnswerChars: config.maxAnswerChars },
+        (error) => this.http.classify(error, scope, upstream.path),
       );
+      if (answer.finishReason === 'length' && answer.text.trim() === '' && answer.reasoning !== '') {
+        // The whole budget went to thinking: an empty "success" would hide that.
+        throw new EzrouterError({
+          code: 'reasoning_exhausted',
+          message: `The model spent its whole token budget (max_tokens ${maxTokensSent(upstream.body) ?? 'its default'}) on reasoning and wrote no answer: raise max_tokens, or lower reasoning_effort.`,
+          status: res.status,
+          requestId: res.requestId,
+        });
+      }
       const completion: Completion = {
         text: answer.text,
         model: answer.model ?? req.model,
@@ -142,6 +163,7 @@ export class EzrouterClient {
         usage: answer.usage,
       };
       if (res.requestId) completion.request_id = res.requestId;
+      if (answer.reasoning !== '') completion.reasoning = answer.reasoning;
       return completion;
     } catch (error) {
       if (error instanceof EzrouterError && error.code === 'model_unavailable') throw await this.withSuggestions(error, req.model, scope);

@@ -27,6 +27,11 @@ export function buildOpenAIRequest(req: CompletionRequest): UpstreamRequest {
   if (req.topP !== undefined) body['top_p'] = req.topP;
   if (req.stop !== undefined && req.stop.length > 0) body['stop'] = req.stop;
   if (req.userId !== undefined) body['user_id'] = req.userId;
+  if (req.reasoningEffort !== undefined) {
+    // ezrouter's documented thinking fields for this surface.
+    body['reasoning_effort'] = req.reasoningEffort;
+    body['thinking'] = { type: 'enabled' };
+  }
   return { method: 'POST', path: OPENAI_CHAT_PATH, auth: 'bearer', body };
 }
 

@@ -1,4 +1,5 @@
 /** The upstream client's own vocabulary, shared by both surfaces. No MCP types here. */
+import type { ReasoningEffort } from './reasoning.js';
 
 export type Surface = 'openai' | 'anthropic';
 export const SURFACES: readonly Surface[] = ['openai', 'anthropic'];
@@ -20,6 +21,8 @@ export interface CompletionRequest {
   topP?: number;
   stop?: string[];
   userId?: string;
+  /** Ask the model to think first (see reasoning.ts); absent: the model's default. */
+  reasoningEffort?: ReasoningEffort;
 }
 
 /** OpenAI's words: `stop`, `length`, `tool_calls`, `content_filter` (others passed through). */
@@ -40,6 +43,8 @@ export interface Completion {
   finish_reason: FinishReason;
   usage: Usage;
   request_id?: string;
+  /** The reasoning ("thinking") text, never part of `text`; absent when there was none. */
+  reasoning?: string;
 }
 
 /** Called as answer text arrives: the new piece and the total characters so far. */

@@ -19,6 +19,7 @@ export interface ComparedAnswer {
   usage?: Usage;
   request_id?: string;
   notes?: string[];
+  reasoning?: string;
   truncated?: { total_chars: number; returned_chars: number; uri: string };
   error?: { code: string; message: string };
 }

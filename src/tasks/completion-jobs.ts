@@ -46,7 +46,7 @@ export class CompletionJobs {
     else {
       const progress = createProgressReporter(extra, args.model ?? this.ctx.config.defaultModel ?? 'model');
       try {
-        result = await runCompletion(args, this.ctx, { signal: extra.signal, onText: progress.onText });
+        result = await runCompletion(args, this.ctx, { signal: extra.signal, onText: progress.onText, onReasoning: progress.onReasoning });
       } finally {
         progress.finish();
       }
@@ -119,7 +119,7 @@ export class CompletionJobs {
     const progress = createProgressReporter(extra, args.model ?? this.ctx.config.defaultModel ?? 'model', {
       onStatus: (message) => void tasks.updateTaskStatus(taskId, 'working', message, extra.sessionId).catch(() => {}),
     });
-    void runCompletion(args, this.ctx, { signal: controller.signal, onText: progress.onText, detached: true })
+    void runCompletion(args, this.ctx, { signal: controller.signal, onText: progress.onText, onReasoning: progress.onReasoning, detached: true })
       .then(async (result) => {
         progress.finish();
         // A cancelled task keeps its status; its (cancelled) result is not stored.

@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { HandlerContext } from '../context.js';
 import { EzrouterError } from '../ezrouter/errors.js';
-import type { Completion, Usage } from '../ezrouter/types.js';
+import type { Completion, CompletionRequest, Usage } from '../ezrouter/types.js';
 import { fitAnswers, type ComparedAnswer } from '../mapping/fit-compare.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 import { completeInput, completeOutput } from './complete.js';
@@ -43,6 +43,7 @@ export const compareOutput = {
         usage: usageSchema.optional(),
         request_id: z.string().optional(),
         notes: z.array(z.string()).optional(),
+        reasoning: z.string().optional(),
         truncated: z.object({ total_chars: z.number().int().min(0), returned_chars: z.number().int().min(0), uri: z.string() }).optional(),
         error: z.object({ code: z.string(), message: z.string() }).optional(),
       }),
@@ -80,6 +81,7 @@ export function registerCompareTool(server: McpServer, ctx: HandlerContext): voi
         describe: () => models.map((m) => `${m}: ${(chars.get(m) ?? 0).toLocaleString('en-US')}`).join(', '),
       });
       let total = 0;
+      let reasoningTotal = 0;
       const settled = await Promise.allSettled(
         models.map((model) =>
           ctx.client.complete(
@@ -93,19 +95,23 @@ export function registerCompareTool(server: McpServer, ctx: HandlerContext): voi
                 total += delta.length;
                 progress.onText?.(delta, total);
               }),
+              onReasoning: progress.onReasoning && ((delta) => {
+                reasoningTotal += delta.length;
+                progress.onReasoning?.(delta, reasoningTotal);
+              }),
             },
           ),
         ),
       );
       progress.finish();
       if (extra.signal.aborted) return { content: [{ type: 'text', text: 'The call was cancelled.' }], isError: true };
-      const answers: ComparedAnswer[] = settled.map((outcome, i) => toAnswer(models[i]!, outcome, request.maxTokens, ctx));
+      const answers: ComparedAnswer[] = settled.map((outcome, i) => toAnswer(models[i]!, outcome, request, args.include_reasoning === true, ctx));
       return fitAnswers(answers, sumUsage(answers), limits.resultBytes, ctx.answers);
     },
   );
 }
 
-function toAnswer(model: string, outcome: PromiseSettledResult<Completion>, maxTokens: number | undefined, ctx: HandlerContext): ComparedAnswer {
+function toAnswer(model: string, outcome: PromiseSettledResult<Completion>, request: CompletionRequest, includeReasoning: boolean, ctx: HandlerContext): ComparedAnswer {
   if (outcome.status === 'rejected') {
     const failed = failureResult(outcome.reason, ctx.redact, ctx.log);
     const code = outcome.reason instanceof EzrouterError ? outcome.reason.code : 'internal_error';
@@ -113,7 +119,7 @@ function toAnswer(model: string, outcome: PromiseSettledResult<Completion>, maxT
     return { model, error: { code, message } };
   }
   const c = outcome.value;
-  const notes = completionNotes(c, { model, messages: [], ...(maxTokens === undefined ? {} : { maxTokens }) }, ctx);
+  const notes = completionNotes(c, request, ctx);
   return {
     model,
     surface: c.surface,
@@ -122,6 +128,7 @@ function toAnswer(model: string, outcome: PromiseSettledResult<Completion>, maxT
     usage: c.usage,
     ...(c.request_id ? { request_id: c.request_id } : {}),
     ...(notes.length > 0 ? { notes } : {}),
+    ...(includeReasoning && c.reasoning !== undefined ? { reasoning: ctx.redact.secretOnly(c.reasoning) } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { HandlerContext } from '../context.js';
 import type { ChatMessage, Completion, CompletionRequest, Surface, TextListener } from '../ezrouter/types.js';
 import { EzrouterError } from '../ezrouter/errors.js';
+import { gatewayEffort, THINKING_DEFAULT_MAX_TOKENS, type RequestedEffort } from '../ezrouter/reasoning.js';
 import { answerUri, fitAnswer, messageBytes, prefixWithin } from '../mapping/fit-result.js';
 import { fileBlocks, readFiles } from '../files/read-files.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
@@ -27,11 +28,14 @@ export interface CompletionArgs {
   stop?: string | string[] | undefined;
   surface?: Surface | 'auto' | undefined;
   files?: string[] | undefined;
+  reasoning_effort?: RequestedEffort | undefined;
+  include_reasoning?: boolean | undefined;
 }
 
 export interface CallRun {
   signal: AbortSignal;
   onText?: TextListener | undefined;
+  onReasoning?: TextListener | undefined;
   /**
    * Detached from the request (an MCP task, a background job): nobody is waiting under the
    * client's time limit, so only EZROUTER_TIMEOUT_MS bounds the call.
@@ -54,9 +58,10 @@ export async function runCompletion(args: CompletionArgs, ctx: HandlerContext, r
       surface: args.surface ?? 'auto',
       signal: run.signal,
       onText: run.onText,
+      onReasoning: run.onReasoning,
       timeoutMs: run.detached ? ctx.config.timeoutMs : limits.deadlineMs,
     });
-    return await successResult(completion, request, ctx, limits.resultBytes);
+    return await successResult(completion, request, args.include_reasoning === true, ctx, limits.resultBytes);
   } catch (error) {
     return fitFailure(failureResult(error, ctx.redact, ctx.log), error, ctx, limits.resultBytes);
   }
@@ -103,16 +108,21 @@ export function toRequest(args: CompletionArgs, ctx: HandlerContext): Completion
   if (args.top_p !== undefined) request.topP = args.top_p;
   if (args.stop !== undefined) request.stop = Array.isArray(args.stop) ? args.stop : [args.stop];
   if (ctx.config.userId !== undefined) request.userId = ctx.config.userId;
+  if (args.reasoning_effort !== undefined) request.reasoningEffort = gatewayEffort(args.reasoning_effort);
   return request;
 }
 
-async function successResult(completion: Completion, request: CompletionRequest, ctx: HandlerContext, budget: number): Promise<CallToolResult> {
-  const { text, ...fields } = completion;
-  return fitAnswer(
-    { text: ctx.redact.secretOnly(text), fields, notes: completionNotes(completion, request, ctx), summary: summary(completion), model: completion.model },
-    budget,
-    ctx.answers,
-  );
+async function successResult(completion: Completion, request: CompletionRequest, includeReasoning: boolean, ctx: HandlerContext, budget: number): Promise<CallToolResult> {
+  const { text, reasoning, ...fields } = completion;
+  const notes = completionNotes(completion, request, ctx);
+  const shown: Record<string, unknown> = { ...fields };
+  if (includeReasoning && reasoning !== undefined) {
+    // The reasoning counts against the budget too: at most a quarter of it, cut (and said so) past that.
+    const kept = prefixWithin(ctx.redact.secretOnly(reasoning), Math.floor(budget / 4));
+    shown['reasoning'] = kept;
+    if (kept.length < reasoning.length) notes.push(`The reasoning has ${reasoning.length.toLocaleString('en-US')} characters; its first ${kept.length.toLocaleString('en-US')} fit in this result.`);
+  }
+  return fitAnswer({ text: ctx.redact.secretOnly(text), fields: shown, notes, summary: summary(completion), model: completion.model }, budget, ctx.answers);
 }
 
 /**
@@ -123,6 +133,9 @@ export function completionNotes(completion: Completion, request: CompletionReque
   if (completion.finish_reason !== 'length') return [];
   if (request.maxTokens !== undefined) {
     return [`The model stopped at the max_tokens limit (${request.maxTokens} tokens), so the answer is cut short: raise max_tokens for a longer answer.`];
+  }
+  if (completion.surface === 'anthropic' && request.reasoningEffort !== undefined) {
+    return [`The model stopped at max_tokens ${THINKING_DEFAULT_MAX_TOKENS[request.reasoningEffort]}, the default this server sends with reasoning_effort "${request.reasoningEffort}" on the Anthropic surface when the call gives none, so the answer is cut short: pass a larger max_tokens.`];
   }
   if (completion.surface === 'anthropic') {
     return [`The model stopped at max_tokens ${ctx.config.anthropicMaxTokens}, the default this server sends on the Anthropic surface when the call gives none (EZROUTER_ANTHROPIC_MAX_TOKENS), so the answer is cut short: pass a larger max_tokens.`];

@@ -7,6 +7,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { REASONING_EFFORTS } from '../ezrouter/reasoning.js';
 import type { HandlerContext } from '../context.js';
 import { CompletionJobs } from '../tasks/completion-jobs.js';
 
@@ -45,6 +46,14 @@ export const completeInput = {
     .enum(['auto', 'openai', 'anthropic'])
     .optional()
     .describe('Which ezrouter API to call. "auto" (default) uses the Anthropic surface for claude models that support it, else the OpenAI surface.'),
+  reasoning_effort: z
+    .enum(REASONING_EFFORTS)
+    .optional()
+    .describe('Let the model think first: ezrouter takes "high" and "max"; "low" and "medium" are sent as "high", "xhigh" as "max" (as ezrouter maps them). Slower: use with background=true for long thinking. Without it nothing changes.'),
+  include_reasoning: z
+    .boolean()
+    .optional()
+    .describe('Return the model\'s reasoning text in structuredContent.reasoning (never mixed into the answer text). Default false.'),
   files: z
     .array(z.string().min(1).max(4096))
     .max(MAX_FILES)
@@ -78,6 +87,7 @@ export const completeOutput = {
     .optional()
     .describe('Token counts as ezrouter reported them.'),
   request_id: z.string().optional().describe('ezrouter request id (x-oneapi-request-id), for support.'),
+  reasoning: z.string().optional().describe('The reasoning text, when include_reasoning was true (may be cut short to fit, see notes).'),
   notes: z.array(z.string()).optional().describe('What the caller must know: the answer stopped at max_tokens, a default was applied, the answer did not fit.'),
   truncated: z
     .object({ total_chars: z.number().int().min(0), returned_chars: z.number().int().min(0), uri: z.string() })

@@ -3,7 +3,8 @@
  * `_meta.progressToken`: `progress` = characters received (strictly increasing), at most one
  * per `minIntervalMs` (a trailing one flushes the last count), none after `finish()`. Each
  * `message` is for a person, in at most PROGRESS_MESSAGE_CHARS (Claude Code shows about that
- * much): the model, the seconds elapsed, the characters so far and the last words of the answer.
+ * much): the model, the seconds elapsed, the characters so far and the last words of the answer
+ * (or "thinking" while only reasoning has arrived; `progress` counts reasoning and answer).
  * `onStatus` (task status messages) gets the same sentence, at most once a second.
  */
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
@@ -14,6 +15,8 @@ export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface ProgressReporter {
   onText: TextListener | undefined;
+  /** Reasoning text counts as progress too; while only reasoning has come, the message says "thinking". */
+  onReasoning: TextListener | undefined;
   /** Stops notifications: call before returning the result. */
   finish(): void;
 }
@@ -36,13 +39,15 @@ export interface ProgressOptions {
 export function createProgressReporter(extra: ToolExtra, model: string, options: ProgressOptions = {}): ProgressReporter {
   const token = extra._meta?.progressToken;
   const { onStatus, describe, minIntervalMs = PROGRESS_INTERVAL_MS, now = Date.now } = options;
-  if (token === undefined && onStatus === undefined) return { onText: undefined, finish: () => {} };
+  if (token === undefined && onStatus === undefined) return { onText: undefined, onReasoning: undefined, finish: () => {} };
 
   const started = now();
   let tail = '';
   let lastSentAt = 0;
   let lastSent = 0;
   let lastStatusAt = 0;
+  let answerChars = 0;
+  let reasoningChars = 0;
   let latest = 0;
   let trailing: NodeJS.Timeout | undefined;
   let finished = false;
@@ -52,7 +57,10 @@ export function createProgressReporter(extra: ToolExtra, model: string, options:
     if (finished || latest <= lastSent) return;
     lastSent = latest;
     lastSentAt = now();
-    const message = progressMessage(model, lastSentAt - started, latest, describe ? describe() : tail, describe === undefined);
+    const message =
+      answerChars === 0 && reasoningChars > 0
+        ? thinkingMessage(model, lastSentAt - started, reasoningChars)
+        : progressMessage(model, lastSentAt - started, answerChars, describe ? describe() : tail, describe === undefined);
     if (onStatus && lastSentAt - lastStatusAt >= STATUS_INTERVAL_MS) {
       lastStatusAt = lastSentAt;
       onStatus(message);
@@ -65,19 +73,32 @@ export function createProgressReporter(extra: ToolExtra, model: string, options:
       });
   };
 
+  const update = (): void => {
+    latest = answerChars + reasoningChars;
+    const wait = lastSentAt + minIntervalMs - now();
+    if (wait <= 0) send();
+    else trailing ??= setTimeout(send, wait);
+  };
   return {
     onText: (delta, totalChars) => {
-      latest = totalChars;
+      answerChars = totalChars;
       tail = (tail + delta).slice(-TAIL_CHARS);
-      const wait = lastSentAt + minIntervalMs - now();
-      if (wait <= 0) send();
-      else trailing ??= setTimeout(send, wait);
+      update();
+    },
+    onReasoning: (_delta, totalChars) => {
+      reasoningChars = totalChars;
+      update();
     },
     finish: () => {
       finished = true;
       if (trailing) clearTimeout(trailing);
     },
   };
+}
+
+/** `claude-sonnet-4-6 · 12 s · thinking (3,456 characters of reasoning)`. */
+export function thinkingMessage(model: string, elapsedMs: number, reasoningChars: number): string {
+  return `${model.length > 60 ? `${model.slice(0, 59)}…` : model} · ${Math.floor(elapsedMs / 1000)} s · thinking (${reasoningChars.toLocaleString('en-US')} characters of reasoning)`;
 }
 
 /** `claude-sonnet-4-6 · 12 s · 3,456 characters received · "…the last words"`, at most PROGRESS_MESSAGE_CHARS. */

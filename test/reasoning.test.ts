@@ -1,0 +1,129 @@
+/**
+ * Reasoning control (issue 11): the exact upstream bodies per effort and surface, reasoning
+ * returned only when asked (never in the text), a reasoning-only answer cut at the limit as
+ * reasoning_exhausted, and "thinking" in progress messages. The emulator thinks when asked.
+ */
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { errorMeta, startHarness, textOf, type Harness } from './harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const structured = (r: CallToolResult): Record<string, unknown> => (r.structuredContent ?? {}) as Record<string, unknown>;
+const lastBody = (t: Harness): Record<string, unknown> => t.emulator.requests.filter((r) => r.method === 'POST').at(-1)!.body as Record<string, unknown>;
+
+describe('reasoning_effort: the bodies ezrouter documents', () => {
+  const mapped: [string, 'high' | 'max'][] = [['low', 'high'], ['medium', 'high'], ['high', 'high'], ['xhigh', 'max'], ['max', 'max']];
+
+  it('OpenAI surface: reasoning_effort (mapped) at the top level plus thinking: {type: enabled}', async () => {
+    const t = (h = await startHarness());
+    for (const [asked, sent] of mapped) {
+      await t.call('complete', { prompt: 'think', model: 'gpt-5.2', reasoning_effort: asked });
+      const body = lastBody(t);
+      expect(body['reasoning_effort'], asked).toBe(sent);
+      expect(body['thinking'], asked).toEqual({ type: 'enabled' });
+    }
+  });
+
+  it('Anthropic surface: native thinking with a budget from the effort and max_tokens', async () => {
+    const t = (h = await startHarness());
+    const cases: { effort: string; max_tokens?: number; sent: { max_tokens: number; budget_tokens: number } }[] = [
+      { effort: 'high', sent: { max_tokens: 16_384, budget_tokens: 8_192 } },
+      { effort: 'low', sent: { max_tokens: 16_384, budget_tokens: 8_192 } },
+      { effort: 'max', sent: { max_tokens: 32_768, budget_tokens: 24_576 } },
+      { effort: 'xhigh', max_tokens: 10_000, sent: { max_tokens: 10_000, budget_tokens: 7_500 } },
+      { effort: 'medium', max_tokens: 10_000, sent: { max_tokens: 10_000, budget_tokens: 5_000 } },
+      { effort: 'high', max_tokens: 1_500, sent: { max_tokens: 1_500, budget_tokens: 1_024 } },
+    ];
+    for (const c of cases) {
+      const r = await t.call('complete', { prompt: 'think', model: 'claude-sonnet-4-6', surface: 'anthropic', reasoning_effort: c.effort, ...(c.max_tokens ? { max_tokens: c.max_tokens } : {}) });
+      expect(r.isError, JSON.stringify(c)).toBeFalsy();
+      const body = lastBody(t);
+      expect(body['max_tokens']).toBe(c.sent.max_tokens);
+      expect(body['thinking']).toEqual({ type: 'enabled', budget_tokens: c.sent.budget_tokens });
+      expect(body['reasoning_effort']).toBeUndefined();
+    }
+    const before = t.emulator.count('/anthropic');
+    const small = await t.call('complete', { prompt: 'think', model: 'claude-sonnet-4-6', surface: 'anthropic', reasoning_effort: 'high', max_tokens: 1000 });
+    expect(errorMeta(small)?.code).toBe('invalid_request');
+    expect(textOf(small)).toMatch(/needs max_tokens above 1024/);
+    expect(t.emulator.count('/anthropic')).toBe(before);
+  });
+
+  it('without reasoning_effort nothing changes', async () => {
+    const t = (h = await startHarness());
+    await t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    expect(Object.keys(lastBody(t))).not.toContain('thinking');
+    expect(Object.keys(lastBody(t))).not.toContain('reasoning_effort');
+    await t.call('complete', { prompt: 'x', model: 'claude-sonnet-4-6', surface: 'anthropic' });
+    expect(lastBody(t)['thinking']).toBeUndefined();
+    expect(lastBody(t)['max_tokens']).toBe(4096);
+  });
+});
+
+describe('include_reasoning', () => {
+  for (const surface of ['openai', 'anthropic'] as const) {
+    it(`${surface}: the reasoning only when asked, never in the text`, async () => {
+      const t = (h = await startHarness());
+      const model = surface === 'anthropic' ? 'claude-sonnet-4-6' : 'gpt-5.2';
+      const args = { prompt: 'why', model, surface, reasoning_effort: 'high' };
+      const without = await t.call('complete', args);
+      expect(structured(without)['reasoning']).toBeUndefined();
+      expect(textOf(without)).not.toMatch(/Thinking about/);
+      const withIt = await t.call('complete', { ...args, include_reasoning: true });
+      expect(structured(withIt)['reasoning']).toMatch(/^Thinking about "why"/);
+      expect(structured(withIt)['text']).toBe(structured(without)['text']);
+      expect(structured(withIt)['text']).not.toMatch(/Thinking about/);
+    });
+  }
+
+  it('compare returns each model\'s reasoning when asked', async () => {
+    const t = (h = await startHarness());
+    const r = await t.call('compare', { prompt: 'why', models: ['gpt-5.2', 'claude-sonnet-4-6'], reasoning_effort: 'max', include_reasoning: true });
+    const answers = structured(r)['answers'] as { reasoning?: string; text?: string }[];
+    for (const a of answers) {
+      expect(a.reasoning).toMatch(/^Thinking about "why"/);
+      expect(a.text).not.toMatch(/Thinking about/);
+    }
+  });
+});
+
+describe('reasoning cut-off detection', () => {
+  it('OpenAI: all of max_tokens spent thinking is reasoning_exhausted, not an empty success', async () => {
+    const t = (h = await startHarness());
+    const r = await t.call('complete', { prompt: 'hard question', model: 'gpt-5.2', reasoning_effort: 'high', max_tokens: 5 });
+    expect(errorMeta(r)).toMatchObject({ code: 'reasoning_exhausted', retryable: false });
+    expect(textOf(r)).toMatch(/max_tokens 5\) on reasoning and wrote no answer: raise max_tokens, or lower reasoning_effort/);
+  });
+
+  it('Anthropic: the same when the thinking block uses up max_tokens', async () => {
+    const t = (h = await startHarness());
+    t.emulator.script({ kind: 'stream', reasoning: 'r'.repeat(6_000), chunkChars: 4 });
+    const r = await t.call('complete', { prompt: 'hard', model: 'claude-sonnet-4-6', surface: 'anthropic', reasoning_effort: 'high', max_tokens: 1_100 });
+    expect(errorMeta(r)?.code).toBe('reasoning_exhausted');
+  });
+
+  it('an answer cut at max_tokens after some text is a normal (noted) success', async () => {
+    const t = (h = await startHarness());
+    const r = await t.call('complete', { prompt: 'hard question', model: 'gpt-5.2', reasoning_effort: 'high', max_tokens: 26 });
+    expect(r.isError).toBeFalsy();
+    expect(structured(r)['finish_reason']).toBe('length');
+    expect(structured(r)['notes']).toEqual([expect.stringMatching(/max_tokens limit \(26 tokens\)/)]);
+  });
+});
+
+describe('progress while thinking', () => {
+  it('says "thinking" while only reasoning arrives, then the answer', async () => {
+    const t = (h = await startHarness());
+    t.emulator.script({ kind: 'stream', reasoning: 'pondering deeply '.repeat(10), text: 'the answer is 42 '.repeat(6), chunkChars: 8, frameDelayMs: 15 });
+    const messages: { progress: number; message: string }[] = [];
+    await t.call('complete', { prompt: 'x', model: 'gpt-5.2', reasoning_effort: 'high' }, { onprogress: (p) => messages.push({ progress: p.progress, message: p.message ?? '' }) });
+    expect(messages.some((m) => /^gpt-5\.2 · \d+ s · thinking \([\d,]+ characters of reasoning\)$/.test(m.message))).toBe(true);
+    expect(messages.at(-1)?.message).toMatch(/characters received · ".*the answer is 42/);
+    for (let i = 1; i < messages.length; i++) expect(messages[i]!.progress).toBeGreaterThan(messages[i - 1]!.progress);
+  });
+});
