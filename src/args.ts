@@ -3,9 +3,15 @@
  * and the subcommands `doctor` and `config <client>`. No argument at all means: serve on stdio.
  */
 import { CLIENT_IDS, isClientId, type ClientId } from './commands/setup/clients.js';
-import { CONFIG_FLAGS, type Env } from './config.js';
+import { CONFIG_FLAGS, variableDefault, type Env } from './config.js';
 
-const FLAG_LINES = [...CONFIG_FLAGS].map(([flag, name]) => `  ${`${flag} <value>`.padEnd(26)} same as ${name}`).join('\n');
+// Generated from the configuration table, defaults included, so the help never drifts from it.
+const FLAG_LINES = [...CONFIG_FLAGS]
+  .map(([flag, name]) => {
+    const fallback = variableDefault(name);
+    return `  ${`${flag} <value>`.padEnd(30)} same as ${name}${fallback === undefined ? '' : ` (default ${fallback})`}`;
+  })
+  .join('\n');
 
 export const USAGE = `Usage: ezrouter-mcp [options]
        ezrouter-mcp doctor [options]
@@ -24,18 +30,8 @@ Options:
   --version                  print the version and exit
 ${FLAG_LINES}
 
-Environment:
-  EZROUTER_API_KEY           your ezrouter key (required for upstream calls)
-  EZROUTER_BASE_URL          gateway root (default https://www.ezrouter.dev)
-  EZROUTER_DEFAULT_MODEL     model used when complete gets none
-  EZROUTER_TIMEOUT_MS        deadline for one complete call (default 300000)
-  EZROUTER_IDLE_TIMEOUT_MS   longest wait for a response or the next stream byte (default 60000)
-  EZROUTER_MAX_RETRIES       retries for network errors, 5xx and 429 (default 2)
-  EZROUTER_MODELS_TTL_MS     model catalog cache lifetime (default 300000)
-  EZROUTER_USER_ID           sent as ezrouter's user_id attribution field
-  EZROUTER_LOG_LEVEL         debug | info | warn | error | silent (default info)
-  EZROUTER_ANTHROPIC_MAX_TOKENS  max_tokens sent on the Anthropic surface when none is given (default 4096)
-  EZROUTER_MAX_ANSWER_CHARS  longest answer complete returns, in characters (default 1000000)
+Environment: each option above is the variable it names, and also:
+  EZROUTER_API_KEY           your ezrouter key (required for upstream calls; never a flag)
   HTTPS_PROXY, HTTP_PROXY, NO_PROXY  proxy settings for upstream requests
   NODE_EXTRA_CA_CERTS        PEM file with extra certificate authorities (private CAs, TLS-inspecting proxies)
 `;

@@ -194,6 +194,13 @@ export const CONFIG_FLAGS: ReadonlyMap<string, VariableName> = new Map(
     .map(([name, spec]) => [spec.flag as string, name as VariableName]),
 );
 
+/** A variable's default as the usage text shows it (what an unset variable validates to), if it has one. */
+export function variableDefault(name: VariableName): string | undefined {
+  const parsed = VARIABLES[name].schema.safeParse(undefined);
+  const value: unknown = parsed.success ? parsed.data : undefined;
+  return value === undefined ? undefined : String(value);
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
