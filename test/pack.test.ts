@@ -1,17 +1,20 @@
 /**
  * The published shape, exactly as users get it: `npm pack` the repository, install the tarball
- * into an empty folder (dependencies from the registry), then launch `node_modules/.bin/ezrouter-mcp`
- * and `npx ezrouter-mcp` from there as an MCP client would and talk to them over stdio against the
- * emulator. Also checks server.json (MCP registry metadata) against package.json.
+ * into an empty folder, then launch `node_modules/.bin/ezrouter-mcp` and `npx ezrouter-mcp` from
+ * there as an MCP client would and talk to them over stdio against the emulator. The runtime
+ * libraries are bundled, so that install is one package and nothing else. A second folder
+ * installs the tarball with its (optional) peer dependencies and embeds `createServer` on its own
+ * SDK, from JavaScript and from TypeScript. Also checks server.json (MCP registry metadata)
+ * against package.json.
  *
  * `npm pack --ignore-scripts`: dist/ is already current (test/global-setup.ts rebuilds it when a
  * source is newer), and re-running `prepare` (tsc) here would rewrite dist/ under the other test
  * files that spawn it in parallel.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, posix } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -26,22 +29,48 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   mcpName?: string;
   bin: Record<string, string>;
   repository: { url: string };
+  dependencies?: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  devDependencies: Record<string, string>;
 };
 /** The same Node that runs the tests, first on PATH (for `#!/usr/bin/env node` and npx). */
 const PATH = [dirname(process.execPath), process.env['PATH'] ?? ''].join(delimiter);
 const INSTALL_TIMEOUT_MS = 180_000;
 
-function run(command: string, args: string[], cwd: string): Promise<string> {
+function run(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, env: { ...process.env, PATH }, maxBuffer: 16 * 1024 * 1024, timeout: INSTALL_TIMEOUT_MS }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+    execFile(command, args, { cwd, env: { ...process.env, PATH, ...env }, maxBuffer: 16 * 1024 * 1024, timeout: INSTALL_TIMEOUT_MS }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
       else resolve(stdout);
     });
   });
 }
 
+/** Every package folder under a node_modules tree, nested ones included (`@scope/name` counts once). */
+function installedPackages(nodeModules: string): string[] {
+  const found: string[] = [];
+  if (!existsSync(nodeModules)) return found;
+  for (const entry of readdirSync(nodeModules)) {
+    if (entry.startsWith('.')) continue; // .bin, .package-lock.json
+    const names = entry.startsWith('@') ? readdirSync(join(nodeModules, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of names) {
+      found.push(name);
+      found.push(...installedPackages(join(nodeModules, name, 'node_modules')).map((n) => `${name} > ${n}`));
+    }
+  }
+  return found.sort();
+}
+
+function emptyApp(dir: string): string {
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'ezrouter-mcp-pack-test', version: '1.0.0', private: true, type: 'module' }));
+  return dir;
+}
+
 describe('the published package (npm pack -> npm install -> run)', () => {
   let work: string;
+  let tarball: string;
   let app: string;
   let files: string[];
   let emulator: Emulator;
@@ -52,11 +81,9 @@ describe('the published package (npm pack -> npm install -> run)', () => {
       filename: string;
       files: { path: string }[];
     }[];
-    const tarball = join(work, packed[0]!.filename);
+    tarball = join(work, packed[0]!.filename);
     files = packed[0]!.files.map((f) => f.path).sort();
-    app = join(work, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'ezrouter-mcp-pack-test', version: '1.0.0', private: true }));
+    app = emptyApp(join(work, 'app'));
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
     emulator = await startEmulator();
   }, INSTALL_TIMEOUT_MS);
@@ -66,16 +93,39 @@ describe('the published package (npm pack -> npm install -> run)', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('ships only what runs: the compiled code, README, LICENSE and package.json', () => {
-    for (const path of files) expect(path).toMatch(/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|dist\/.+\.(js|d\.ts))$/);
+  it('ships only what runs: the bundled command, the library, its types, the notices, README, LICENSE and package.json', () => {
+    for (const path of files) {
+      expect(path).toMatch(/^(package\.json|README\.md|LICENSE|CHANGELOG\.md|THIRD_PARTY_NOTICES\.md|dist\/(cli|server)\.js|dist\/(chunks|lib)\/[\w-]+\.js|dist\/.+\.d\.ts)$/);
+    }
     expect(files.filter((p) => /^dist\/(emulator|demo)\//.test(p))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/cli.js', 'dist/server.js', 'dist/server.d.ts']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'THIRD_PARTY_NOTICES.md', 'dist/cli.js', 'dist/server.js', 'dist/server.d.ts']));
+    // Every chunk the build made is shipped (a missing one would fail only when its import() runs).
+    const chunks = (dir: string): string[] => readdirSync(join(ROOT, 'dist', dir)).map((f) => `dist/${dir}/${f}`);
+    expect(files).toEqual(expect.arrayContaining([...chunks('chunks'), ...chunks('lib')]));
     const bin = join(app, 'node_modules', PKG.name, PKG.bin['ezrouter-mcp']!);
     expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
-    // Runtime dependencies only: no compiler, test runner or benchmark clients in a user's install.
-    for (const dev of ['typescript', 'vitest', 'tsx', 'openai', '@anthropic-ai/sdk']) {
-      expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
+  });
+
+  it('every type the library declares is shipped: relative imports of each .d.ts resolve inside the package', () => {
+    const shipped = new Set(files);
+    for (const file of files.filter((f) => f.endsWith('.d.ts'))) {
+      const text = readFileSync(join(app, 'node_modules', PKG.name, file), 'utf8');
+      for (const [, spec] of text.matchAll(/(?:from|import\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+        const target = posix.join(posix.dirname(file), spec!).replace(/\.js$/, '.d.ts');
+        expect(shipped.has(target), `${file} imports ${spec}`).toBe(true);
+      }
     }
+  });
+
+  it('installs exactly one package: no dependencies, the runtime libraries are optional peers (bundled into the command)', () => {
+    expect(PKG.dependencies ?? {}).toEqual({});
+    for (const name of ['@modelcontextprotocol/sdk', 'zod', 'eventsource-parser', 'undici']) {
+      expect(PKG.peerDependenciesMeta[name], name).toEqual({ optional: true });
+      expect(PKG.devDependencies[name], name).toBe(PKG.peerDependencies[name]);
+    }
+    expect(installedPackages(join(app, 'node_modules'))).toEqual([PKG.name]);
+    const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    expect(Object.keys(lock.packages).sort()).toEqual(['', `node_modules/${PKG.name}`]);
   });
 
   it.each([
@@ -118,6 +168,64 @@ describe('the published package (npm pack -> npm install -> run)', () => {
     },
     60_000,
   );
+
+  describe('the library entry, embedded by a project that brings its own SDK', () => {
+    let lib: string;
+
+    beforeAll(async () => {
+      lib = emptyApp(join(work, 'embedder'));
+      const peers = Object.entries(PKG.peerDependencies).map(([name, range]) => `${name}@${range}`);
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, ...peers], lib);
+    }, INSTALL_TIMEOUT_MS);
+
+    it('createServer runs on the embedder\'s copy of the SDK (one copy, same classes) and answers a complete', async () => {
+      // No second copy of any peer inside the package: npm resolved them to the embedder's.
+      expect(existsSync(join(lib, 'node_modules', PKG.name, 'node_modules'))).toBe(false);
+      writeFileSync(
+        join(lib, 'embed.mjs'),
+        `import { createServer, loadConfig } from 'ezrouter-mcp';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+const { server, close } = createServer(loadConfig({ EZROUTER_API_KEY: process.env.KEY, EZROUTER_BASE_URL: process.env.URL, EZROUTER_LOG_LEVEL: 'silent' }));
+const client = new Client({ name: 'embedder', version: '0' });
+const [a, b] = InMemoryTransport.createLinkedPair();
+await Promise.all([server.connect(a), client.connect(b)]);
+const result = await client.callTool({ name: 'complete', arguments: { prompt: 'embedded', model: 'gpt-5.2' } });
+process.stdout.write(JSON.stringify({ sameSdk: server instanceof McpServer, server: client.getServerVersion(), result }));
+await client.close();
+await close();
+`,
+      );
+      const out = JSON.parse(await run(process.execPath, ['embed.mjs'], lib, { KEY: emulator.apiKey, URL: emulator.url })) as {
+        sameSdk: boolean;
+        server: { name: string };
+        result: CallToolResult;
+      };
+      expect(out.sameSdk).toBe(true);
+      expect(out.server.name).toBe(PKG.name);
+      expect(out.result.isError).toBeFalsy();
+      expect(out.result.content[0]).toEqual({ type: 'text', text: defaultReply('gpt-5.2', 'embedded') });
+    });
+
+    it('type-checks for a TypeScript embedder: createServer is typed, its server is the SDK\'s McpServer', async () => {
+      writeFileSync(
+        join(lib, 'embed.ts'),
+        `import { createServer, loadConfig, type Config } from 'ezrouter-mcp';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+const config: Readonly<Config> = loadConfig({});
+const { server, close }: { server: McpServer; close(): Promise<void> } = createServer(config);
+void close;
+// @ts-expect-error: a config is required (fails as "unused" if the types were missing and createServer were any)
+createServer(42);
+// @ts-expect-error: McpServer has no such member (fails as "unused" if server were any)
+server.notAMember();
+`,
+      );
+      const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+      await run(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'embed.ts'], lib);
+    }, 60_000);
+  });
 });
 
 describe('server.json (MCP registry metadata)', () => {

@@ -1,0 +1,219 @@
+#!/usr/bin/env node
+/**
+ * `npm run bundle` (the second half of `npm run build`, after tsc): turns the compiled tree into
+ * what the package ships.
+ *
+ * 1. The command, `dist/cli.js` + `dist/chunks/`: src/cli.ts with every runtime library bundled
+ *    in (@modelcontextprotocol/sdk, zod, eventsource-parser, undici, and whatever later modes
+ *    add), so that `npx -y ezrouter-mcp` installs one package. Code-split: a module reached only
+ *    through `import()` lands in a chunk loaded when that import runs (the server, doctor, setup;
+ *    undici on the first upstream call; the HTTP mode's Redis client and JWT library).
+ * 2. The library, `dist/server.js` (+ `dist/lib/`): src/server.ts (createServer) bundled with our
+ *    own modules only; its imports of the runtime libraries stay bare, resolved from the consumer's own node_modules (they are
+ *    optional peerDependencies): an embedder's server is built on the embedder's SDK.
+ * 3. THIRD_PARTY_NOTICES.md: name, version, licence and the licence text of every package whose
+ *    code is in the bundle, read from node_modules (the bundle's own list of inputs).
+ *
+ * Then it checks what must stay true, and fails the build otherwise:
+ * - the stdio server's start-up (cli.js and the stdio transport's chunk, with everything they
+ *   import statically) contains none of LAZY_ONLY: those load only when a call needs them;
+ * - every bare import left in the library is a declared peerDependency; the command has none;
+ * - every bundled package has a licence (a file, or at least an SPDX id in its package.json).
+ *
+ * Writes dist/bundle-meta.json (not shipped): the esbuild metafiles, for the tests.
+ */
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+/** Packages that the stdio server must not load before a call needs them. */
+const LAZY_ONLY = ['undici', 'jose', 'redis', '@redis/client', 'ioredis'];
+/** The module that starts the stdio server (src/transports/stdio.ts). */
+const STDIO_ENTRY = /(^|\/)stdio\.ts$/;
+
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.18',
+  legalComments: 'none', // the licences are in THIRD_PARTY_NOTICES.md
+  logLevel: 'warning',
+  metafile: true,
+  absWorkingDir: ROOT,
+};
+
+function fail(message) {
+  process.stderr.write(`bundle: ${message}\n`);
+  process.exit(1);
+}
+
+/**
+ * `import('undici')` of a bundled CommonJS package yields only `default` (esbuild gives a
+ * dynamically imported CommonJS chunk a default export; Node itself would also offer the named
+ * exports it detects). So a lazily loaded CommonJS package is imported through a small ES module
+ * that names its exports: `export const { request, Agent, ... } = module.exports`, the names read
+ * from the package itself here. ES-module packages (jose) need no such wrapper.
+ */
+const cjsNamedExports = {
+  name: 'cjs-named-exports',
+  setup(b) {
+    const requireHere = createRequire(join(ROOT, 'package.json'));
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData?.inner || args.importer.includes('/node_modules/') || !LAZY_ONLY.includes(args.path)) return undefined;
+      let names;
+      try {
+        names = Object.keys(requireHere(args.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default');
+      } catch {
+        return undefined; // an ES module (require() refuses it): bundled as is
+      }
+      const real = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { inner: true } });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'cjs-named-exports', pluginData: { names } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'cjs-named-exports' }, (args) => ({
+      contents: `import m from ${JSON.stringify(args.path)};\nexport default m;\nexport const { ${args.pluginData.names.join(', ')} } = m;\n`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+/** A metafile input as a path relative to the root (a plugin's namespace prefix dropped). */
+function inputPath(input) {
+  const path = input.replace(/^[\w-]+:/, '');
+  return isAbsolute(path) ? relative(ROOT, path).split(sep).join('/') : path;
+}
+
+/** `node_modules/@scope/name/lib/x.js` → `@scope/name` (the innermost node_modules wins). */
+function packageOf(input) {
+  const parts = inputPath(input).split('/');
+  const at = parts.lastIndexOf('node_modules');
+  if (at === -1) return undefined;
+  const first = parts[at + 1];
+  return first?.startsWith('@') ? `${first}/${parts[at + 2]}` : first;
+}
+
+/** The directory of a bundled input's package (nested installs keep their own path). */
+function packageDirOf(input) {
+  const parts = inputPath(input).split('/');
+  const at = parts.lastIndexOf('node_modules');
+  const depth = parts[at + 1]?.startsWith('@') ? 3 : 2;
+  return join(ROOT, ...parts.slice(0, at + depth));
+}
+
+/** Every output reached from `start` through static imports (what loading it loads). */
+function staticClosure(meta, start) {
+  const seen = new Set();
+  const stack = [start];
+  while (stack.length > 0) {
+    const file = stack.pop();
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const edge of meta.outputs[file]?.imports ?? []) {
+      if (edge.kind === 'import-statement' && !edge.external) stack.push(edge.path);
+    }
+  }
+  return seen;
+}
+
+// --- 1. The command -------------------------------------------------------------------------
+for (const dir of ['chunks', 'lib']) rmSync(join(ROOT, 'dist', dir), { recursive: true, force: true });
+const cli = await build({
+  ...common,
+  entryPoints: ['src/cli.ts'],
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  plugins: [cjsNamedExports],
+  // Bundled CommonJS (undici, ajv) calls require() for Node's built-ins.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+});
+
+const outputs = Object.keys(cli.metafile.outputs);
+const entry = outputs.find((o) => cli.metafile.outputs[o].entryPoint === 'src/cli.ts');
+const stdio = outputs.find((o) => STDIO_ENTRY.test(cli.metafile.outputs[o].entryPoint ?? ''));
+if (!entry || !stdio) fail(`cannot find the outputs of src/cli.ts and of the stdio transport among ${outputs.join(', ')}`);
+const startup = new Set([...staticClosure(cli.metafile, entry), ...staticClosure(cli.metafile, stdio)]);
+for (const file of startup) {
+  for (const input of Object.keys(cli.metafile.outputs[file].inputs)) {
+    const name = packageOf(input);
+    if (name && LAZY_ONLY.includes(name)) fail(`${name} is loaded when the stdio server starts (${input} in ${file}); import it with import() where it is used`);
+  }
+}
+for (const o of outputs) {
+  const external = cli.metafile.outputs[o].imports.filter((i) => i.external && !i.path.startsWith('node:'));
+  if (external.length > 0) fail(`${o} imports ${external.map((i) => i.path).join(', ')} from outside the bundle`);
+}
+
+// --- 2. The library -------------------------------------------------------------------------
+// Split too, so that undici stays behind its import() here as well (dist/lib/ holds the chunks).
+const lib = await build({
+  ...common,
+  entryPoints: ['src/server.ts'],
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'lib/[name]-[hash]',
+  packages: 'external',
+});
+const peers = Object.keys(PKG.peerDependencies ?? {});
+for (const [file, output] of Object.entries(lib.metafile.outputs)) {
+  for (const edge of output.imports) {
+    if (!edge.external || edge.path.startsWith('node:')) continue;
+    const name = edge.path.startsWith('@') ? edge.path.split('/').slice(0, 2).join('/') : edge.path.split('/')[0];
+    if (!peers.includes(name)) fail(`${file} imports ${edge.path}, which is not a peerDependency in package.json`);
+  }
+}
+
+// --- 3. Notices -----------------------------------------------------------------------------
+const LICENCE_FILE = /^(licen[cs]e|copying|notice)(\.(md|txt|markdown|mit|bsd))?$/i;
+const packages = new Map();
+for (const input of Object.keys(cli.metafile.inputs)) {
+  if (!packageOf(input)) continue;
+  const dir = packageDirOf(input);
+  if (packages.has(dir)) continue;
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const files = readdirSync(dir).filter((f) => LICENCE_FILE.test(f)).sort();
+  const licence = typeof pkg.license === 'string' ? pkg.license : pkg.license?.type;
+  if (files.length === 0 && !licence) fail(`${pkg.name} has no licence file and no "license" in its package.json`);
+  packages.set(dir, { name: pkg.name, version: pkg.version, licence: licence ?? 'see below', files, dir });
+}
+const sorted = [...packages.values()].sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+const repoOf = (dir) => {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+  return url ? url.replace(/^git\+/, '').replace(/\.git$/, '') : (pkg.homepage ?? '');
+};
+const lines = [
+  '# Third-party notices',
+  '',
+  `${PKG.name} ${PKG.version} bundles the code of the packages below into \`dist/cli.js\` and`,
+  '`dist/chunks/` (the library entry, `dist/server.js`, bundles none of them: it imports the',
+  "consumer's own copies). Each is listed with its version and licence, followed by the licence text",
+  'it ships. Generated by `scripts/bundle.mjs` from node_modules at build time.',
+  '',
+  '| package | version | licence |',
+  '|---|---|---|',
+  ...sorted.map((p) => `| ${p.name} | ${p.version} | ${p.licence} |`),
+  '',
+];
+for (const p of sorted) {
+  lines.push('---', '', `## ${p.name} ${p.version}`, '', `Licence: ${p.licence}${repoOf(p.dir) ? ` · ${repoOf(p.dir)}` : ''}`, '');
+  if (p.files.length === 0) lines.push(`(The package ships no licence file; its package.json declares ${p.licence}.)`, '');
+  for (const file of p.files) lines.push('```text', readFileSync(join(p.dir, file), 'utf8').replace(/\s+$/, ''), '```', '');
+}
+writeFileSync(join(ROOT, 'THIRD_PARTY_NOTICES.md'), lines.join('\n'));
+
+writeFileSync(
+  join(ROOT, 'dist', 'bundle-meta.json'),
+  `${JSON.stringify({ lazyOnly: LAZY_ONLY, entry, stdio, startup: [...startup].sort(), cli: cli.metafile, lib: lib.metafile }, null, 1)}\n`,
+);
+const size = (files) => files.reduce((sum, f) => sum + cli.metafile.outputs[f].bytes, 0);
+process.stderr.write(
+  `bundle: dist/cli.js + ${outputs.length - 1} chunks (${Math.round(size(outputs) / 1024)} KiB; ${Math.round(size([...startup]) / 1024)} KiB at stdio start-up), ` +
+    `dist/server.js + dist/lib/ (${Math.round(Object.values(lib.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0) / 1024)} KiB), THIRD_PARTY_NOTICES.md (${sorted.length} packages)\n`,
+);
