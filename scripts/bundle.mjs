@@ -9,15 +9,16 @@
  *    through `import()` lands in a chunk loaded when that import runs (the server, doctor, setup;
  *    undici on the first upstream call; the HTTP mode's Redis client and JWT library).
  * 2. The library, `dist/server.js` (+ `dist/lib/`): src/server.ts (createServer) bundled with our
- *    own modules only; its imports of the runtime libraries stay bare, resolved from the consumer's own node_modules (they are
- *    optional peerDependencies): an embedder's server is built on the embedder's SDK.
+ *    own modules only; its imports of the runtime libraries stay bare, resolved from the
+ *    embedder's own node_modules: an embedder's server is built on the embedder's SDK.
  * 3. THIRD_PARTY_NOTICES.md: name, version, licence and the licence text of every package whose
  *    code is in the bundle, read from node_modules (the bundle's own list of inputs).
  *
  * Then it checks what must stay true, and fails the build otherwise:
  * - the stdio server's start-up (cli.js and the stdio transport's chunk, with everything they
  *   import statically) contains none of LAZY_ONLY: those load only when a call needs them;
- * - every bare import left in the library is a declared peerDependency; the command has none;
+ * - the package has no dependencies; every bare import left in the library is one of the four
+ *   runtime libraries (RUNTIME_LIBRARIES); the command has none;
  * - every bundled package has a licence (a file, or at least an SPDX id in its package.json).
  *
  * Writes dist/bundle-meta.json (not shipped): the esbuild metafiles, for the tests.
@@ -33,6 +34,12 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 /** Packages that the stdio server must not load before a call needs them. */
 const LAZY_ONLY = ['undici', 'jose', 'redis', '@redis/client', 'ioredis'];
+/**
+ * The libraries the library entry imports from the embedder's node_modules (README, "Embedding").
+ * Not declared as peerDependencies, even optional ones: npm fetches the metadata of every peer
+ * (and of their peers) on each install, `npx -y ezrouter-mcp` included (BENCHMARKS.md).
+ */
+const RUNTIME_LIBRARIES = ['@modelcontextprotocol/sdk', 'zod', 'eventsource-parser', 'undici'];
 /** The module that starts the stdio server (src/transports/stdio.ts). */
 const STDIO_ENTRY = /(^|\/)stdio\.ts$/;
 
@@ -160,12 +167,15 @@ const lib = await build({
   chunkNames: 'lib/[name]-[hash]',
   packages: 'external',
 });
-const peers = Object.keys(PKG.peerDependencies ?? {});
+for (const name of RUNTIME_LIBRARIES) {
+  if (!PKG.devDependencies?.[name]) fail(`${name} is missing from devDependencies (the build bundles it from there)`);
+}
+if (Object.keys(PKG.dependencies ?? {}).length > 0) fail('package.json has dependencies: the command bundles what it needs, so `npx -y ezrouter-mcp` installs one package');
 for (const [file, output] of Object.entries(lib.metafile.outputs)) {
   for (const edge of output.imports) {
     if (!edge.external || edge.path.startsWith('node:')) continue;
     const name = edge.path.startsWith('@') ? edge.path.split('/').slice(0, 2).join('/') : edge.path.split('/')[0];
-    if (!peers.includes(name)) fail(`${file} imports ${edge.path}, which is not a peerDependency in package.json`);
+    if (!RUNTIME_LIBRARIES.includes(name)) fail(`${file} imports ${edge.path}, which is not one of the runtime libraries the README asks embedders to install`);
   }
 }
 

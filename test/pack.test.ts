@@ -3,7 +3,7 @@
  * into an empty folder, then launch `node_modules/.bin/ezrouter-mcp` and `npx ezrouter-mcp` from
  * there as an MCP client would and talk to them over stdio against the emulator. The runtime
  * libraries are bundled, so that install is one package and nothing else. A second folder
- * installs the tarball with its (optional) peer dependencies and embeds `createServer` on its own
+ * installs the tarball beside the four runtime libraries and embeds `createServer` on its own
  * SDK, from JavaScript and from TypeScript. Also checks server.json (MCP registry metadata)
  * against package.json.
  *
@@ -30,10 +30,11 @@ const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   bin: Record<string, string>;
   repository: { url: string };
   dependencies?: Record<string, string>;
-  peerDependencies: Record<string, string>;
-  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+  peerDependencies?: Record<string, string>;
   devDependencies: Record<string, string>;
 };
+/** What an embedder of the library entry installs beside it (README, "Embedding"), at the ranges we build with. */
+const RUNTIME_LIBRARIES = ['@modelcontextprotocol/sdk', 'zod', 'eventsource-parser', 'undici'];
 /** The same Node that runs the tests, first on PATH (for `#!/usr/bin/env node` and npx). */
 const PATH = [dirname(process.execPath), process.env['PATH'] ?? ''].join(delimiter);
 const INSTALL_TIMEOUT_MS = 180_000;
@@ -117,12 +118,10 @@ describe('the published package (npm pack -> npm install -> run)', () => {
     }
   });
 
-  it('installs exactly one package: no dependencies, the runtime libraries are optional peers (bundled into the command)', () => {
+  it('installs exactly one package: no dependencies or peers (the runtime libraries are bundled into the command)', () => {
     expect(PKG.dependencies ?? {}).toEqual({});
-    for (const name of ['@modelcontextprotocol/sdk', 'zod', 'eventsource-parser', 'undici']) {
-      expect(PKG.peerDependenciesMeta[name], name).toEqual({ optional: true });
-      expect(PKG.devDependencies[name], name).toBe(PKG.peerDependencies[name]);
-    }
+    expect(PKG.peerDependencies ?? {}).toEqual({});
+    for (const name of RUNTIME_LIBRARIES) expect(PKG.devDependencies[name], name).toBeTruthy();
     expect(installedPackages(join(app, 'node_modules'))).toEqual([PKG.name]);
     const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
     expect(Object.keys(lock.packages).sort()).toEqual(['', `node_modules/${PKG.name}`]);
@@ -174,12 +173,12 @@ describe('the published package (npm pack -> npm install -> run)', () => {
 
     beforeAll(async () => {
       lib = emptyApp(join(work, 'embedder'));
-      const peers = Object.entries(PKG.peerDependencies).map(([name, range]) => `${name}@${range}`);
-      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, ...peers], lib);
+      const libraries = RUNTIME_LIBRARIES.map((name) => `${name}@${PKG.devDependencies[name]}`);
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, ...libraries], lib);
     }, INSTALL_TIMEOUT_MS);
 
     it('createServer runs on the embedder\'s copy of the SDK (one copy, same classes) and answers a complete', async () => {
-      // No second copy of any peer inside the package: npm resolved them to the embedder's.
+      // No second copy of any library inside the package: it uses the embedder's.
       expect(existsSync(join(lib, 'node_modules', PKG.name, 'node_modules'))).toBe(false);
       writeFileSync(
         join(lib, 'embed.mjs'),

@@ -55,22 +55,46 @@ export interface ColdStart {
   /** spawn → tools/list response. */
   toolsListMs: number;
   tools: number;
+  /** Lines on stdout that were not JSON-RPC (a well-behaved server prints none). */
+  strayLines: number;
+}
+
+export interface ColdStartOptions {
+  /** The program to spawn (default: this Node); `args` are its arguments. */
+  command?: string;
+  cwd?: string;
+  timeoutMs?: number;
 }
 
 /**
- * Spawns `node <args>` and speaks raw JSON-RPC: `initialize` is written at once (a client writes
- * it as soon as it has spawned the server), `tools/list` right after the initialize response.
+ * Spawns `node <args>` (or `command <args>`) and speaks raw JSON-RPC: `initialize` is written at
+ * once (a client writes it as soon as it has spawned the server), `tools/list` right after the
+ * initialize response. The process runs in its own process group, which is killed at the end
+ * (an `npx` launch has a child).
  */
-export function coldStart(args: string[], env: Record<string, string>): Promise<ColdStart> {
+export function coldStart(args: string[], env: Record<string, string>, options: ColdStartOptions = {}): Promise<ColdStart> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, args, { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(options.command ?? process.execPath, args, {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'ignore'],
+      detached: true,
+    });
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
     let buffer = '';
     let initializeMs = 0;
+    let strayLines = 0;
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`cold start of ${args.join(' ')} timed out`));
-    }, 20_000);
+      killGroup();
+      reject(new Error(`cold start of ${[options.command ?? 'node', ...args].join(' ')} timed out`));
+    }, options.timeoutMs ?? 20_000);
     child.once('error', reject);
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text: string) => {
@@ -79,7 +103,13 @@ export function coldStart(args: string[], env: Record<string, string>): Promise<
       while ((newline = buffer.indexOf('\n')) !== -1) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
-        const message = JSON.parse(line) as { id?: number; result?: { tools?: unknown[] } };
+        let message: { id?: number; result?: { tools?: unknown[] } };
+        try {
+          message = JSON.parse(line) as typeof message;
+        } catch {
+          strayLines++;
+          continue;
+        }
         if (message.id === 1) {
           initializeMs = performance.now() - start;
           child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
@@ -87,9 +117,12 @@ export function coldStart(args: string[], env: Record<string, string>): Promise<
         } else if (message.id === 2) {
           const toolsListMs = performance.now() - start;
           clearTimeout(timer);
-          child.once('exit', () => resolve({ initializeMs, toolsListMs, tools: message.result?.tools?.length ?? 0 }));
+          child.once('exit', () => {
+            killGroup();
+            resolve({ initializeMs, toolsListMs, tools: message.result?.tools?.length ?? 0, strayLines });
+          });
           child.stdin.end();
-          setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+          setTimeout(killGroup, 2_000).unref();
         }
       }
     });
