@@ -4,7 +4,8 @@
  * ratios measured in this run, checks the targets of the performance issue, and writes
  * bench/results.json. See BENCHMARKS.md.
  *
- * Options: --only=throughput,decode,e2e,concurrency,cold,memory   --quick (fewer repetitions)
+ * Options: --only=throughput,decode,e2e,overhead,concurrency,cold,memory,idle,inflight
+ *          --quick (fewer repetitions)
  */
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -219,6 +220,47 @@ async function endToEnd(emu: HostedEmulator, readers: Readers, session: StdioSes
 }
 
 // ---------------------------------------------------------------------------------------------
+// 2b. Overhead that is ours alone: the same small `complete` through ezrouter-mcp and through a
+// minimal SDK stdio server whose one tool makes the same single upstream request with undici
+// (bench/minimal-undici-server.mjs). Both under the SDK Client over stdio, calls alternating.
+
+async function overhead(emu: HostedEmulator): Promise<void> {
+  const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
+  const product = await startStdioServer(env);
+  const minimal = await startStdioServer(env, { entry: `${ROOT}bench/minimal-undici-server.mjs` });
+  try {
+    const callArgs = { prompt: PROMPT, model: MODEL.openai, surface: 'openai' };
+    const textOf = (r: Awaited<ReturnType<StdioSession['call']>>): string => (r.content[0] as { text?: string } | undefined)?.text ?? '';
+    const expected = textOf(await product.call(callArgs));
+    if (textOf(await minimal.call(callArgs)) !== expected) throw new Error('overhead: the two servers answered differently');
+    const calls = quick ? 150 : 300;
+    const ours: number[] = [];
+    const ref: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await product.call(callArgs);
+      await minimal.call(callArgs);
+    }
+    const oursCpu0 = cpuOf(product.pid);
+    const refCpu0 = cpuOf(minimal.pid);
+    for (let i = 0; i < calls; i++) {
+      ours.push((await timed(() => product.call(callArgs))).ms);
+      ref.push((await timed(() => minimal.call(callArgs))).ms);
+    }
+    const oursCpu = (cpuOf(product.pid) - oursCpu0) / calls;
+    const refCpu = (cpuOf(minimal.pid) - refCpu0) / calls;
+    const a = median(ours);
+    const b = median(ref);
+    const section = `overhead that is ours: small complete (${expected.length} chars), ${calls} calls each, alternating`;
+    row(section, 'minimal SDK stdio server, one tool, one undici request (bench/minimal-undici-server.mjs)', b, 'ms', '1×', `server CPU ${round(refCpu, 2)} ms/call`);
+    row(section, 'ezrouter-mcp complete (surface openai)', a, 'ms', x(a, b), `adds ${round(a - b, 2)} ms; server CPU ${round(oursCpu, 2)} ms/call`);
+    target('small complete vs minimal SDK server + undici (median round trip)', '≤ 1.2×', `${round(a / b, 2)}× (+${round(a - b, 2)} ms; server CPU ${round(oursCpu, 2)} vs ${round(refCpu, 2)} ms/call)`, a / b <= 1.2);
+    results['overhead'] = { calls, oursMedian: a, minimalMedian: b, oursCpuPerCall: oursCpu, minimalCpuPerCall: refCpu, ours: ours.map((v) => round(v, 3)), minimal: ref.map((v) => round(v, 3)) };
+  } finally {
+    await Promise.all([product.close(), minimal.close()]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 3. Cold start: spawn → initialize → tools/list.
 
 async function coldStarts(emu: HostedEmulator): Promise<void> {
@@ -342,6 +384,83 @@ async function memory(emu: HostedEmulator): Promise<void> {
   results['memory'] = { long, huge, rawLong, clientLong, clientHuge, shipped, smallYoung, liveHeapMiB: heap };
 }
 
+// ---------------------------------------------------------------------------------------------
+// 4b. Idle RSS after initialize (+ tools/list), against the minimal one-tool SDK server: fresh
+// processes, alternating, VmRSS after a pause.
+
+async function idleMemory(emu: HostedEmulator): Promise<void> {
+  const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
+  const entries: Record<string, string | undefined> = { product: undefined, minimal: `${ROOT}bench/minimal-server.mjs` };
+  const rss: Record<string, number[]> = { product: [], minimal: [] };
+  for (let i = 0; i < reps(7); i++) {
+    for (const [name, entry] of Object.entries(entries)) {
+      const session = await startStdioServer(env, entry ? { entry } : {});
+      try {
+        await settle(300);
+        rss[name]!.push(memoryOf(session.pid).rssMiB);
+      } finally {
+        await session.close();
+      }
+    }
+  }
+  const a = median(rss['product']!);
+  const b = median(rss['minimal']!);
+  const section = 'memory: idle RSS after initialize + tools/list (VmRSS, fresh processes)';
+  row(section, 'minimal one-tool McpServer (bench/minimal-server.mjs)', b, 'MiB', '1×');
+  row(section, 'ezrouter-mcp (node dist/cli.js)', a, 'MiB', x(a, b), `${a >= b ? '+' : ''}${round(a - b, 1)} MiB`);
+  // "Within 10%" of the minimal server: at most 10% above it (below it is better still).
+  target('idle RSS after initialize vs minimal SDK server', '≤ 1.1× (at most 10% more)', `${round(a / b, 2)}× (${round(a, 1)} vs ${round(b, 1)} MiB)`, a / b <= 1.1);
+  results['idle'] = { productMedian: a, minimalMedian: b, ...rss };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4c. Memory per in-flight call: N slow calls (40 frames, 40 ms apart) in flight at once
+// through one server; VmRSS mid-stream against the same server idle. The dispatcher keeps at
+// most 64 sockets per origin (MAX_SOCKETS_PER_ORIGIN): calls past that wait in undici's queue.
+
+async function inflightMemory(emu: HostedEmulator): Promise<void> {
+  const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
+  const text = answerText(160);
+  const callArgs = { prompt: PROMPT, model: MODEL.openai, surface: 'openai', max_tokens: MAX_TOKENS };
+  const section = 'memory: calls in flight at once through one server (VmRSS mid-stream)';
+  const levels = [16, 64, 256];
+  const measured: Record<string, unknown>[] = [];
+  const session = await startStdioServer(env);
+  try {
+    for (let i = 0; i < 5; i++) await session.call({ prompt: PROMPT, model: MODEL.openai, surface: 'openai' });
+    await settle(500);
+    const idle = median([0, 1, 2].map(() => memoryOf(session.pid).rssMiB));
+    row(section, 'idle (after 5 small calls)', idle, 'MiB');
+    let perCallAtLimit = 0;
+    for (const n of levels) {
+      await emu.script({ kind: 'stream', text, chunkChars: CHUNK_CHARS, frameDelayMs: 40 }, { times: n });
+      const calls = Array.from({ length: n }, () => session.call(callArgs));
+      await settle(900); // every socket mid-stream (the stream lasts ~1.6 s)
+      const during = memoryOf(session.pid).rssMiB;
+      const texts = await Promise.all(calls);
+      if (!texts.every((r) => (r.structuredContent as { text?: string } | undefined)?.text === text)) throw new Error(`inflight: ${n} calls came back wrong`);
+      const perCall = ((during - idle) * 1024) / n;
+      if (n === 64) perCallAtLimit = perCall;
+      row(section, `${n} calls in flight${n > 64 ? ` (64 on sockets, ${n - 64} queued)` : ''}`, during, 'MiB', `+${round(during - idle, 1)} MiB`, `${round(perCall, 1)} KiB per call`);
+      measured.push({ n, during, perCallKiB: perCall });
+      await settle(300);
+    }
+    // Bounded: past the limit, more calls should not mean more memory (they are refused or wait
+    // without holding buffers): the growth with 256 requested stays within 10% of that at 64.
+    const at64 = (measured[1] as { during: number }).during - idle;
+    const at256 = (measured[2] as { during: number }).during - idle;
+    target(
+      'memory per in-flight call; bounded past the limit (64 sockets)',
+      '256 requested ≤ 1.1 × the growth at 64',
+      `${round(perCallAtLimit, 1)} KiB/call at 64; +${round(at64, 1)} MiB at 64, +${round(at256, 1)} MiB at 256 (${round(at256 / at64, 2)}×)`,
+      at256 <= 1.1 * at64,
+    );
+    results['inflight'] = { idle, measured };
+  } finally {
+    await session.close();
+  }
+}
+
 /**
  * The live JS heap of a server after each number of small calls in `marks`: node writes a heap
  * snapshot on SIGUSR2 (after a full GC); the sum of its nodes' self sizes is the live heap.
@@ -448,11 +567,14 @@ async function main(): Promise<void> {
       session = await startStdioServer({ EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' });
     }
     if (want('e2e') && session) await endToEnd(emu, readers, session);
+    if (want('overhead')) await overhead(emu);
     if (want('concurrency') && session) await concurrency(emu, readers, session);
     await session?.close();
     session = undefined;
     if (want('cold')) await coldStarts(emu);
     if (want('memory')) await memory(emu);
+    if (want('idle')) await idleMemory(emu);
+    if (want('inflight')) await inflightMemory(emu);
   } finally {
     await session?.close();
     await Promise.all([readers.close(), replay.close()]);
