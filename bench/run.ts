@@ -415,45 +415,44 @@ async function idleMemory(emu: HostedEmulator): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // 4c. Memory per in-flight call: N slow calls (40 frames, 40 ms apart) in flight at once
-// through one server; VmRSS mid-stream against the same server idle. The dispatcher keeps at
-// most 64 sockets per origin (MAX_SOCKETS_PER_ORIGIN): calls past that wait in undici's queue.
+// through one server; VmRSS mid-stream against the same server idle. At most
+// EZROUTER_MAX_CONCURRENCY (default 16) upstream calls run at once; the rest wait for a slot.
 
 async function inflightMemory(emu: HostedEmulator): Promise<void> {
+  const { DEFAULT_MAX_CONCURRENCY: limit } = await import('../dist/config.js');
   const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
   const text = answerText(160);
   const callArgs = { prompt: PROMPT, model: MODEL.openai, surface: 'openai', max_tokens: MAX_TOKENS };
-  const section = 'memory: calls in flight at once through one server (VmRSS mid-stream)';
-  const levels = [16, 64, 256];
-  const measured: Record<string, unknown>[] = [];
+  const section = `memory: calls in flight at once through one server (VmRSS mid-stream; limit ${limit} upstream)`;
+  const levels = [limit, 4 * limit, 16 * limit];
+  const measured: { n: number; during: number; perCallKiB: number }[] = [];
   const session = await startStdioServer(env);
   try {
     for (let i = 0; i < 5; i++) await session.call({ prompt: PROMPT, model: MODEL.openai, surface: 'openai' });
     await settle(500);
     const idle = median([0, 1, 2].map(() => memoryOf(session.pid).rssMiB));
     row(section, 'idle (after 5 small calls)', idle, 'MiB');
-    let perCallAtLimit = 0;
     for (const n of levels) {
       await emu.script({ kind: 'stream', text, chunkChars: CHUNK_CHARS, frameDelayMs: 40 }, { times: n });
       const calls = Array.from({ length: n }, () => session.call(callArgs));
-      await settle(900); // every socket mid-stream (the stream lasts ~1.6 s)
+      await settle(900); // the first `limit` calls mid-stream (a stream lasts ~1.6 s), the rest waiting
       const during = memoryOf(session.pid).rssMiB;
       const texts = await Promise.all(calls);
       if (!texts.every((r) => (r.structuredContent as { text?: string } | undefined)?.text === text)) throw new Error(`inflight: ${n} calls came back wrong`);
       const perCall = ((during - idle) * 1024) / n;
-      if (n === 64) perCallAtLimit = perCall;
-      row(section, `${n} calls in flight${n > 64 ? ` (64 on sockets, ${n - 64} queued)` : ''}`, during, 'MiB', `+${round(during - idle, 1)} MiB`, `${round(perCall, 1)} KiB per call`);
+      row(section, `${n} calls${n > limit ? ` (${limit} upstream, ${n - limit} waiting)` : ' (all upstream)'}`, during, 'MiB', `+${round(during - idle, 1)} MiB`, `${round(perCall, 1)} KiB per call`);
       measured.push({ n, during, perCallKiB: perCall });
       await settle(300);
     }
-    // Bounded: past the limit, more calls should not mean more memory (they are refused or wait
-    // without holding buffers): the growth with 256 requested stays within 10% of that at 64.
-    const at64 = (measured[1] as { during: number }).during - idle;
-    const at256 = (measured[2] as { during: number }).during - idle;
+    // Bounded: past the limit, more calls should cost (almost) nothing more: the growth with
+    // 16× the limit requested stays within 1.1× the growth at the limit.
+    const atLimit = measured[0]!.during - idle;
+    const atMost = measured[2]!.during - idle;
     target(
-      'memory per in-flight call; bounded past the limit (64 sockets)',
-      '256 requested ≤ 1.1 × the growth at 64',
-      `${round(perCallAtLimit, 1)} KiB/call at 64; +${round(at64, 1)} MiB at 64, +${round(at256, 1)} MiB at 256 (${round(at256 / at64, 2)}×)`,
-      at256 <= 1.1 * at64,
+      `memory per in-flight call; bounded past the limit (${limit})`,
+      `${16 * limit} requested ≤ 1.1 × the growth at ${limit}`,
+      `${round(measured[0]!.perCallKiB, 1)} KiB/call at ${limit}; +${round(atLimit, 1)} MiB at ${limit}, +${round(atMost, 1)} MiB at ${16 * limit} (${round(atMost / atLimit, 2)}×)`,
+      atMost <= 1.1 * atLimit,
     );
     results['inflight'] = { idle, measured };
   } finally {
