@@ -40,8 +40,8 @@ function fail(message) {
   process.exit(1);
 }
 
-function mcpb(args) {
-  return execFileSync(process.execPath, [MCPB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function mcpb(args, cwd = ROOT) {
+  return execFileSync(process.execPath, [MCPB, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function toolsOf(stage) {
@@ -162,7 +162,7 @@ async function main() {
     mkdirSync(outDir, { recursive: true });
     const out = join(outDir, `${PKG.name}-${PKG.version}.mcpb`);
     rmSync(out, { force: true });
-    process.stdout.write(mcpb(['pack', stage, out]));
+    process.stdout.write(mcpb(['pack', stage, out], stage)); // from the stage, so it lists the files by their own paths
     const bytes = readFileSync(out);
     process.stdout.write(
       `bundle:mcpb: ${out} (${Math.round(statSync(out).size / 1024)} KiB, sha256 ${createHash('sha256').update(bytes).digest('hex')}); tools: ${tools.map((t) => t.name).join(', ')}\n`,
