@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_FLAGS, DEFAULT_BASE_URL, loadConfig } from '../src/config.js';
 import { defaultReply, startEmulator, type Emulator } from '../src/emulator/index.js';
 import { drawIcon, SIZE } from '../scripts/make-icon.mjs';
+import { startHarness } from './harness.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; engines: { node: string }; mcpName: string };
@@ -167,7 +168,14 @@ describe('the MCPB bundle (npm run bundle:mcpb)', () => {
       const { tools } = await client.listTools();
       expect(tools.map((t) => ({ name: t.name, description: t.description }))).toEqual(manifest.tools);
       expect(Object.fromEntries(tools.map((t) => [t.name, t.title]))).toEqual(manifest._meta[PKG.mcpName]!.tool_titles);
-      expect(tools.map((t) => t.name).sort()).toEqual(['complete', 'get_balance', 'list_models']);
+      // The same tools as the source's own server (the bundle is not stale or partial).
+      const source = await startHarness();
+      try {
+        expect(tools.map((t) => t.name)).toEqual((await source.client.listTools()).tools.map((t) => t.name));
+      } finally {
+        await source.close();
+      }
+      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['complete', 'list_models', 'get_balance']));
       const result = (await client.callTool({ name: 'complete', arguments: { prompt: 'from the extension', model: 'claude-sonnet-4-6' } })) as CallToolResult;
       expect(result.isError).toBeFalsy();
       expect(result.content[0]).toEqual({ type: 'text', text: defaultReply('claude-sonnet-4-6', 'from the extension') });

@@ -17,6 +17,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_FLAGS } from '../src/config.js';
 import { defaultReply, startEmulator, type Emulator } from '../src/emulator/index.js';
+import { startHarness } from './harness.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license: string; bin: Record<string, string>; repository: { url: string } };
@@ -133,7 +134,13 @@ describe('.claude-plugin/plugin.json', () => {
       try {
         await client.connect(transport);
         expect(client.getServerVersion()).toMatchObject({ name: PKG.name, version: PKG.version });
-        expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['complete', 'get_balance', 'list_models']);
+        const source = await startHarness();
+        try {
+          // The installed package's tools are the source's own.
+          expect((await client.listTools()).tools.map((t) => t.name)).toEqual((await source.client.listTools()).tools.map((t) => t.name));
+        } finally {
+          await source.close();
+        }
         const result = (await client.callTool({ name: 'complete', arguments: { prompt: 'from the plugin', model: 'gpt-5.2' } })) as CallToolResult;
         expect(result.isError).toBeFalsy();
         expect(result.content[0]).toEqual({ type: 'text', text: defaultReply('gpt-5.2', 'from the plugin') });
