@@ -11,7 +11,7 @@ import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeStream } from '#internal';
+import { decodeStream, loadConfig } from '#internal';
 import { MAX_TOKENS, MODEL, PROMPT, createReaders, upstream, type Readers } from './lib/clients.js';
 import { startHostedEmulator, type HostedEmulator } from './lib/emulator.js';
 import { ROOT, SERVER_ENTRY, coldStart, cpuOf, memoryOf, startStdioServer, type StdioSession } from './lib/mcp.js';
@@ -419,7 +419,7 @@ async function idleMemory(emu: HostedEmulator): Promise<void> {
 // EZROUTER_MAX_CONCURRENCY (default 16) upstream calls run at once; the rest wait for a slot.
 
 async function inflightMemory(emu: HostedEmulator): Promise<void> {
-  const { DEFAULT_MAX_CONCURRENCY: limit } = await import('../dist/config.js');
+  const limit = loadConfig({}).maxConcurrency; // EZROUTER_MAX_CONCURRENCY's default
   const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
   const text = answerText(160);
   const callArgs = { prompt: PROMPT, model: MODEL.openai, surface: 'openai', max_tokens: MAX_TOKENS };
