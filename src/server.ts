@@ -54,6 +54,9 @@ export interface ServerDeps {
   env?: Env;
 }
 
+/** Task-augmented calls remembered between the edge and the tool (they are taken at once). */
+const MAX_PENDING_TASK_CALLS = 256;
+
 /** An McpServer that connects only through the redaction boundary (see RedactingTransport). */
 class RedactedMcpServer extends McpServer {
   /** Ids of tools/call requests that asked for task execution (see registerCompleteTool). */
@@ -73,6 +76,8 @@ class RedactedMcpServer extends McpServer {
   private noteTaskCall(message: JSONRPCMessage): void {
     if ('method' in message && message.method === 'tools/call' && 'id' in message && isRecord(message.params) && message.params['task'] !== undefined) {
       this.taskCalls.add(message.id);
+      // An id whose call never reached the tool (refused arguments) is not removed there: keep the set small.
+      if (this.taskCalls.size > MAX_PENDING_TASK_CALLS) this.taskCalls.delete(this.taskCalls.values().next().value!);
     }
   }
 }
