@@ -19,8 +19,11 @@ import { invalidRequest } from '../mapping/tool-result.js';
 import { runCompletion, type CompletionArgs } from '../tools/complete-call.js';
 import { createProgressReporter } from '../tools/progress.js';
 
-/** How long a plain call's (hidden) task keeps its result: long enough for the SDK to read it. */
-const PLAIN_CALL_TTL_MS = 60_000;
+/**
+ * How long a plain call's (hidden) task keeps its result: the SDK reads it right after
+ * createTask returns, and a longer life would only keep every recent answer in memory.
+ */
+const PLAIN_CALL_TTL_MS = 2_000;
 /** The poll interval suggested to task clients. */
 export const TASK_POLL_MS = 1_000;
 /** How often a waiting `job_id` call looks at the job again. */
