@@ -78,13 +78,15 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const optionalText = z
+/** A string variable: trimmed, empty means unset. (Exported for the HTTP mode's variables.) */
+export const optionalText = z
   .string()
   .transform((s) => s.trim())
   .transform((s) => (s === '' ? undefined : s))
   .optional();
 
-const wholeMs = (fallback: number, min: number) =>
+/** A whole number of milliseconds, at least `min`, `fallback` when unset. */
+export const wholeMs = (fallback: number, min: number) =>
   optionalText.pipe(
     z
       .string()
@@ -95,7 +97,8 @@ const wholeMs = (fallback: number, min: number) =>
       .transform((v) => v ?? fallback),
   );
 
-const wholeCount = (fallback: number, max: number) =>
+/** A whole number 0..max, `fallback` when unset. */
+export const wholeCount = (fallback: number, max: number) =>
   optionalText.pipe(
     z
       .string()
@@ -208,14 +211,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
  * Throws ConfigError naming the first bad variable.
  */
 export function loadConfig(env: Env): Readonly<Config> {
-  const value = <N extends VariableName>(name: N): z.output<(typeof VARIABLES)[N]['schema']> => {
-    const result = VARIABLES[name].schema.safeParse(env[name]);
-    if (!result.success) {
-      const issue = result.error.issues[0]?.message ?? 'is invalid';
-      throw new ConfigError(`${name} ${issue} (got ${JSON.stringify(shown(name, env[name]))}).`);
-    }
-    return result.data as z.output<(typeof VARIABLES)[N]['schema']>;
-  };
+  const value = <N extends VariableName>(name: N): z.output<(typeof VARIABLES)[N]['schema']> =>
+    readVariable(env, name, VARIABLES[name].schema, name === 'EZROUTER_API_KEY') as z.output<(typeof VARIABLES)[N]['schema']>;
   const config: Config = {
     apiKey: value('EZROUTER_API_KEY'),
     baseUrl: value('EZROUTER_BASE_URL'),
@@ -272,8 +269,21 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-function shown(name: VariableName, raw: string | undefined): string {
-  if (name === 'EZROUTER_API_KEY') return '[redacted]';
+/**
+ * Validates one variable with its schema; throws ConfigError naming it and showing the value
+ * it got (`[redacted]` for a secret). Exported so the HTTP mode's variables read the same way.
+ */
+export function readVariable<S extends z.ZodType>(env: Env, name: string, schema: S, secret = false): z.output<S> {
+  const result = schema.safeParse(env[name]);
+  if (!result.success) {
+    const issue = result.error.issues[0]?.message ?? 'is invalid';
+    throw new ConfigError(`${name} ${issue} (got ${JSON.stringify(shown(env[name], secret))}).`);
+  }
+  return result.data;
+}
+
+function shown(raw: string | undefined, secret: boolean): string {
+  if (secret) return '[redacted]';
   const text = raw ?? '';
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

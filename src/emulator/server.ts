@@ -305,7 +305,7 @@ class EmulatorServer implements Emulator {
   private authorized(x: Exchange): boolean {
     const fromBearer = bearer(single(x.req.headers.authorization));
     const fromHeader = x.surface === 'anthropic' ? single(x.req.headers['x-api-key'])?.trim() : undefined;
-    if (fromBearer === this.apiKey || fromHeader === this.apiKey) return true;
+    if ([fromBearer, fromHeader].some((key) => key !== undefined && (key === this.apiKey || this.options.extraKeys?.includes(key)))) return true;
     const message = unauthorizedMessage(x.record.id, fromHeader || fromBearer || undefined);
     sendJson(
       x.res,

@@ -18,6 +18,8 @@ export interface EmulatorOptions {
   host?: string;
   /** Default 'sk-emu-0123456789abcdef0123456789abcdef'. */
   apiKey?: string;
+  /** More keys accepted besides `apiKey` (several principals, each with its own key). */
+  extraKeys?: string[];
   /** Default DEFAULT_MODELS. */
   models?: EmulatorModel[];
   /** JSON body for GET /v1/user/balance; null → 404 envelope. */

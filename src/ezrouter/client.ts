@@ -82,10 +82,11 @@ export class EzrouterClient {
 
   constructor(
     private readonly options: EzrouterClientOptions,
-    shared?: SharedParts & { apiKey: string | undefined },
+    shared?: Omit<SharedParts, 'catalog'> & { catalog: Catalog | undefined; apiKey: string | undefined },
   ) {
     if (shared) {
-      ({ http: this.http, catalog: this.catalog, catalogListeners: this.catalogListeners, slots: this.slots, apiKey: this.apiKey } = shared);
+      ({ http: this.http, catalogListeners: this.catalogListeners, slots: this.slots, apiKey: this.apiKey } = shared);
+      this.catalog = shared.catalog ?? this.ownCatalog();
       return;
     }
     const { config } = options;
@@ -101,18 +102,26 @@ export class EzrouterClient {
       log: options.log,
       userAgent: options.userAgent,
     });
-    this.catalog = new Catalog(() => this.fetchCatalog(), config.modelsTtlMs, () => {
-      for (const listener of this.catalogListeners) listener();
-    });
+    this.catalog = this.ownCatalog();
   }
 
   /**
    * The same client (socket pool, catalog cache) sending another key: a principal's own key in
    * the HTTP mode. The catalog is gateway-global, so it is shared and fetched with the
-   * configured key. Closing a keyed view closes nothing.
+   * configured key. Without a configured key (the HTTP mode's byok), the view keeps a catalog of
+   * its own, fetched with its own key: one shared fetch would hand one caller's bad key (and the
+   * failure backoff after it) to every other caller. Closing a keyed view closes nothing.
    */
   withKey(apiKey: string | undefined): EzrouterClient {
-    return new EzrouterClient(this.options, { http: this.http, catalog: this.catalog, catalogListeners: this.catalogListeners, slots: this.slots, apiKey });
+    const catalog = this.options.config.apiKey ? this.catalog : undefined;
+    return new EzrouterClient(this.options, { http: this.http, catalog, catalogListeners: this.catalogListeners, slots: this.slots, apiKey });
+  }
+
+  /** A catalog fetched with this client's key. */
+  private ownCatalog(): Catalog {
+    return new Catalog(() => this.fetchCatalog(), this.options.config.modelsTtlMs, () => {
+      for (const listener of this.catalogListeners) listener();
+    });
   }
 
   /** Calls `listener` whenever a catalog refresh finds the model list changed; returns the unsubscribe. */
