@@ -4,6 +4,7 @@
  */
 import { CLIENT_IDS, isClientId, type ClientId } from './commands/setup/clients.js';
 import { CONFIG_FLAGS, variableDefault, type Env } from './config.js';
+import { HTTP_FLAGS } from './transports/http/http-config.js';
 
 // Generated from the configuration table, defaults included, so the help never drifts from it.
 const FLAG_LINES = [...CONFIG_FLAGS]
@@ -14,14 +15,16 @@ const FLAG_LINES = [...CONFIG_FLAGS]
   .join('\n');
 
 export const USAGE = `Usage: ezrouter-mcp [options]
-       ezrouter-mcp doctor [options]
-       ezrouter-mcp config <client> [--inline-key] [--windows] [--json]
+       ezrouter-mcp http [--port <n>] [--host <address>] [--auth <mode>] [options]
+       ezrouter-mcp doctor [options] [--http <url>]
+       ezrouter-mcp config <client> [--inline-key] [--windows] [--json] [--url <url>]
 
 Runs the ezrouter MCP server on stdio (launch it from an MCP client such as Claude Desktop,
 Claude Code, Cursor or VS Code). Configuration comes from the environment; flags override it.
 
 Commands:
   (none)                     run the stdio MCP server
+  http                       run the MCP server over Streamable HTTP (remote mode; see http --help)
   doctor                     check the configuration, the gateway and the key; exit 0 if all is well
   config <client>            print the configuration snippet for ${CLIENT_IDS.join(', ')}
 
@@ -45,12 +48,17 @@ flags as the server; never prints the key and never runs a completion.
 
 Exit status: 0 all is well (warnings allowed), 1 a check failed, 2 a configuration value is invalid.
 
+With --http <url>, checks a running \`ezrouter-mcp http\` endpoint instead: /healthz, /readyz,
+that /mcp refuses a request without credentials, then an MCP session with the bearer token from
+EZROUTER_HTTP_TOKEN (tools/list, list_models). The token is never printed.
+
 Options:
   --help                     show this help and exit
+  --http <url>               the endpoint to check, e.g. https://mcp.example.com/mcp
 ${FLAG_LINES}
 `;
 
-export const CONFIG_USAGE = `Usage: ezrouter-mcp config <client> [--inline-key] [--windows] [--json]
+export const CONFIG_USAGE = `Usage: ezrouter-mcp config <client> [--inline-key] [--windows] [--json] [--url <url>]
 
 Prints the snippet that adds this server to an MCP client, and where to put it.
 
@@ -65,7 +73,40 @@ Options:
                              placeholder or an environment reference, never the key)
   --windows                  launch through "cmd /c npx" (default on Windows)
   --json                     print only the JSON document (for scripts)
+  --url <url>                connect to a running \`ezrouter-mcp http\` endpoint instead of launching
+                             the server (claude-code, cursor, vscode); the bearer token comes from
+                             EZROUTER_HTTP_TOKEN (a reference, or the token with --inline-key)
   --help                     show this help and exit
+`;
+
+const HTTP_FLAG_LINES = [...HTTP_FLAGS].map(([flag, name]) => `  ${`${flag} <value>`.padEnd(26)} same as ${name}`).join('\n');
+
+export const HTTP_USAGE = `Usage: ezrouter-mcp http [options]
+
+Serves MCP over Streamable HTTP at /mcp (stateless: any replica answers any request), with
+GET /healthz and GET /readyz. Logs go to stderr as one JSON object per line. SIGTERM drains.
+Every request is authenticated: choose EZROUTER_HTTP_AUTH (there is no default).
+
+Options:
+  --help                     show this help and exit
+${HTTP_FLAG_LINES}
+${FLAG_LINES}
+
+Environment (besides the server's own, see ezrouter-mcp --help):
+  EZROUTER_HTTP_PORT         port to listen on (default 8787; 0 picks a free one)
+  EZROUTER_HTTP_HOST         address to listen on (default 127.0.0.1)
+  EZROUTER_HTTP_AUTH         tokens | byok | none (loopback only); oauth is not available yet
+  EZROUTER_HTTP_TOKENS_FILE  tokens mode: JSON file of token hashes -> principal and ezrouter key
+  EZROUTER_HTTP_ALLOWED_HOSTS    Host headers answered (default: the bind address and localhost)
+  EZROUTER_HTTP_ALLOWED_ORIGINS  browser origins allowed (default: none; requests without Origin are fine)
+  EZROUTER_HTTP_MAX_BODY_BYTES   largest request body (default 4194304)
+  EZROUTER_HTTP_HEADERS_TIMEOUT_MS  time to receive request headers (default 10000)
+  EZROUTER_HTTP_REQUEST_TIMEOUT_MS  time to receive the whole request (default 30000)
+  EZROUTER_HTTP_IDLE_TIMEOUT_MS     longest silence on a connection (default 60000)
+  EZROUTER_HTTP_DRAIN_MS     on SIGTERM, how long calls in flight may finish (default 25000)
+  EZROUTER_HTTP_MAX_IN_FLIGHT            requests in flight in this process (default 256)
+  EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT  requests in flight per principal (default 16)
+  EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE  requests per minute per principal (default 300; 0 = no limit)
 `;
 
 export interface SetupArgs {
@@ -73,23 +114,37 @@ export interface SetupArgs {
   inlineKey: boolean;
   windows: boolean | undefined;
   json: boolean;
+  /** `--url`: the remote (HTTP) form for a running `ezrouter-mcp http` endpoint. */
+  url?: string;
 }
 
 export type Parsed =
   | { kind: 'help'; usage?: string }
   | { kind: 'version' }
   | { kind: 'serve'; overrides: Env }
-  | { kind: 'doctor'; overrides: Env }
+  | { kind: 'http'; overrides: Env }
+  | { kind: 'doctor'; overrides: Env; httpUrl?: string }
   | ({ kind: 'config' } & SetupArgs)
   | { kind: 'error'; message: string; usage?: string };
 
 export function parseArgs(argv: readonly string[]): Parsed {
   if (argv[0] === 'doctor') {
-    const flags = parseFlags(argv.slice(1));
+    const http = takeOption(argv.slice(1), '--http');
+    if (http.kind === 'error') return { ...http, usage: DOCTOR_USAGE };
+    const flags = parseFlags(http.rest);
     if (flags.kind === 'help') return { kind: 'help', usage: DOCTOR_USAGE };
     if (flags.kind === 'error') return { ...flags, usage: DOCTOR_USAGE };
     if (flags.kind === 'version') return flags;
-    return { kind: 'doctor', overrides: flags.overrides };
+    if (http.value === undefined) return { kind: 'doctor', overrides: flags.overrides };
+    if (!isHttpUrl(http.value)) return { kind: 'error', message: `--http needs an http:// or https:// URL, got ${JSON.stringify(http.value)}`, usage: DOCTOR_USAGE };
+    return { kind: 'doctor', overrides: flags.overrides, httpUrl: http.value };
+  }
+  if (argv[0] === 'http') {
+    const flags = parseFlags(argv.slice(1), HTTP_FLAGS);
+    if (flags.kind === 'help') return { kind: 'help', usage: HTTP_USAGE };
+    if (flags.kind === 'error') return { ...flags, usage: HTTP_USAGE };
+    if (flags.kind === 'version') return flags;
+    return { kind: 'http', overrides: flags.overrides };
   }
   if (argv[0] === 'config') return parseSetupArgs(argv.slice(1));
   const flags = parseFlags(argv);
@@ -100,7 +155,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
 type FlagResult = { kind: 'help' } | { kind: 'version' } | { kind: 'overrides'; overrides: Env } | { kind: 'error'; message: string };
 
 /** `--help`, `--version` and the flags that mirror configuration variables (`--flag v` or `--flag=v`). */
-function parseFlags(argv: readonly string[]): FlagResult {
+function parseFlags(argv: readonly string[], extra: ReadonlyMap<string, string> = new Map()): FlagResult {
   const overrides: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
@@ -108,7 +163,7 @@ function parseFlags(argv: readonly string[]): FlagResult {
     if (arg === '--version' || arg === '-v') return { kind: 'version' };
     const eq = arg.indexOf('=');
     const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const variable = CONFIG_FLAGS.get(flag);
+    const variable = CONFIG_FLAGS.get(flag) ?? extra.get(flag);
     if (!variable) return { kind: 'error', message: `unknown argument: ${arg}` };
     const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
     if (value === undefined) return { kind: 'error', message: `${flag} needs a value` };
@@ -117,8 +172,42 @@ function parseFlags(argv: readonly string[]): FlagResult {
   return { kind: 'overrides', overrides };
 }
 
-function parseSetupArgs(argv: readonly string[]): Parsed {
+/** Takes `--name value` / `--name=value` out of argv (the subcommand options that mirror no variable). */
+function takeOption(argv: readonly string[], name: string): { kind: 'ok'; value: string | undefined; rest: string[] } | { kind: 'error'; message: string } {
+  const rest: string[] = [];
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === name) {
+      value = argv[++i];
+      if (value === undefined) return { kind: 'error', message: `${name} needs a value` };
+    } else if (arg.startsWith(`${name}=`)) {
+      value = arg.slice(name.length + 1);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { kind: 'ok', value, rest };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+function parseSetupArgs(argvIn: readonly string[]): Parsed {
   const options: Omit<SetupArgs, 'client'> = { inlineKey: false, windows: undefined, json: false };
+  const url = takeOption(argvIn, '--url');
+  if (url.kind === 'error') return { ...url, usage: CONFIG_USAGE };
+  if (url.value !== undefined) {
+    if (!isHttpUrl(url.value)) return { kind: 'error', message: `--url needs an http:// or https:// URL, got ${JSON.stringify(url.value)}`, usage: CONFIG_USAGE };
+    options.url = url.value;
+  }
+  const argv = url.rest;
   let client: string | undefined;
   for (const arg of argv) {
     if (arg === '--help' || arg === '-h') return { kind: 'help', usage: CONFIG_USAGE };

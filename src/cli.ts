@@ -3,7 +3,8 @@
  * The `ezrouter-mcp` command. With no arguments: a stdio MCP server (stdout carries only
  * JSON-RPC; logs go to stderr). `--help` / `--version` print to stdout and exit 0; a bad flag
  * or configuration value is reported on stderr with exit status 2. The subcommands `doctor` and
- * `config <client>` print a report / a client snippet to stdout (they are not the server).
+ * `config <client>` print a report / a client snippet to stdout (they are not the server);
+ * `http` serves MCP over Streamable HTTP (remote mode, src/transports/http/).
  */
 import { setFlagsFromString } from 'node:v8';
 import { parseArgs, USAGE } from './args.js';
@@ -37,7 +38,24 @@ async function main(): Promise<void> {
     process.exitCode = await runDoctor({
       env: { ...process.env, ...parsed.overrides },
       write: stdout,
+      httpUrl: parsed.httpUrl,
     });
+    return;
+  }
+  if (parsed.kind === 'http') {
+    // Remote mode: `ezrouter-mcp http`. stdout stays silent here too; logs are JSON lines on stderr.
+    const env = { ...process.env, ...parsed.overrides };
+    try {
+      const config = loadConfig(env);
+      const { loadHttpConfig } = await import('./transports/http/http-config.js');
+      const http = loadHttpConfig(env);
+      const { serveHttp } = await import('./transports/http/serve.js');
+      await serveHttp(config, http, env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      stderr(`ezrouter-mcp: configuration error: ${error.message}\n`);
+      process.exit(2);
+    }
     return;
   }
   if (parsed.kind === 'config') {

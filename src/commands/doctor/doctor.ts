@@ -22,9 +22,15 @@ export interface DoctorOptions {
   write: (text: string) => void;
   /** First retry backoff in ms (default 500); tests shorten it. */
   retryBaseDelayMs?: number;
+  /** `--http <url>`: check a running HTTP endpoint instead (http-check.ts). */
+  httpUrl?: string;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<number> {
+  if (options.httpUrl !== undefined) {
+    const { runHttpCheck } = await import('./http-check.js');
+    return runHttpCheck({ url: options.httpUrl, env: options.env, write: options.write });
+  }
   const now = (): number => performance.now();
   const started = now();
   const redact = createRedactor(options.env['EZROUTER_API_KEY']?.trim());

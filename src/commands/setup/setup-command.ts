@@ -5,7 +5,18 @@
  */
 import type { Env } from '../../config.js';
 import { PACKAGE_NAME } from '../../version.js';
-import { claudeAddCommand, clientJson, KEY_PLACEHOLDER, KEY_VARIABLE, SERVER_NAME, type SnippetOptions } from './snippets.js';
+import {
+  claudeAddCommand,
+  claudeAddHttpCommand,
+  clientJson,
+  KEY_PLACEHOLDER,
+  KEY_VARIABLE,
+  remoteJson,
+  SERVER_NAME,
+  TOKEN_VARIABLE,
+  type RemoteSnippetOptions,
+  type SnippetOptions,
+} from './snippets.js';
 import type { ClientId } from './clients.js';
 import { formatJson } from './json-format.js';
 
@@ -15,6 +26,8 @@ export interface SetupCommandOptions {
   /** `--windows`; undefined = follow the platform this runs on. */
   windows: boolean | undefined;
   json: boolean;
+  /** `--url`: the remote form, for a running `ezrouter-mcp http` endpoint. */
+  url?: string;
 }
 
 export interface CommandIo {
@@ -26,6 +39,7 @@ export interface CommandIo {
 
 /** Prints the snippet; returns the exit status (2 when `--inline-key` has no key to read). */
 export function runSetupCommand(options: SetupCommandOptions, io: CommandIo): number {
+  if (options.url !== undefined) return runRemoteSetup({ ...options, url: options.url }, io);
   let inlineKey: string | undefined;
   if (options.inlineKey) {
     inlineKey = io.env[KEY_VARIABLE]?.trim();
@@ -119,5 +133,79 @@ const GUIDES: Record<ClientId, GuideBuilder> = {
     '',
     ...(inline ? [] : ['- VS Code asks for the key the first time the server starts and stores it encrypted.']),
     `- Logs: run "MCP: List Servers", pick ${SERVER_NAME}, then "Show Output".`,
+  ],
+};
+
+/** `config <client> --url <url>`: the client connects to a running HTTP endpoint with a bearer token. */
+function runRemoteSetup(options: SetupCommandOptions & { url: string }, io: CommandIo): number {
+  const { client } = options;
+  if (client === 'claude-desktop') {
+    io.stderr(
+      'ezrouter-mcp: Claude Desktop adds remote servers as connectors (Settings -> Connectors), which sign in with OAuth and send no custom headers;\n' +
+        'this server\'s HTTP mode does not offer OAuth yet. Use the local form instead: ezrouter-mcp config claude-desktop\n',
+    );
+    return 2;
+  }
+  let inlineToken: string | undefined;
+  if (options.inlineKey) {
+    inlineToken = io.env[TOKEN_VARIABLE]?.trim();
+    if (!inlineToken) {
+      io.stderr(`ezrouter-mcp: --inline-key with --url copies the bearer token from ${TOKEN_VARIABLE}, which is not set in this shell.\n`);
+      return 2;
+    }
+  }
+  const remote: RemoteSnippetOptions = {
+    url: options.url,
+    windows: options.windows ?? (io.platform ?? process.platform) === 'win32',
+    inlineToken,
+  };
+  const json = formatJson(remoteJson(client, remote));
+  io.stdout(options.json ? `${json}\n` : `${REMOTE_GUIDES[client](json, remote).join('\n')}\n`);
+  if (inlineToken !== undefined) {
+    io.stderr('ezrouter-mcp: this snippet contains your bearer token: keep it out of version control and screenshots.\n');
+  }
+  return 0;
+}
+
+const tokenNote = `The token is the one your server's operator gave you (with a byok server: your own ezrouter key, sk-...).`;
+const doctorLine = (url: string): string => `- Check the endpoint and the token first: ${TOKEN_VARIABLE}=... npx -y ezrouter-mcp doctor --http ${url}`;
+
+const REMOTE_GUIDES: Record<Exclude<ClientId, 'claude-desktop'>, (json: string, options: RemoteSnippetOptions) => string[]> = {
+  'claude-code': (json, options) => [
+    'Claude Code: run this once (add --scope user to use it in every project):',
+    '',
+    `  ${claudeAddHttpCommand(options)}`,
+    '',
+    ...(options.inlineToken !== undefined
+      ? []
+      : [`  The shell puts the token from ${TOKEN_VARIABLE} into Claude Code's own settings. ${tokenNote}`, '']),
+    options.inlineToken !== undefined
+      ? 'or save this as .mcp.json at the project root (it contains your token: do not commit it):'
+      : `or commit this .mcp.json at the project root (Claude Code expands \${${TOKEN_VARIABLE}} from its environment, so the token stays out of git):`,
+    '',
+    json,
+    '',
+    '- Check it with `claude mcp list` or /mcp inside Claude Code.',
+    doctorLine(options.url),
+  ],
+  cursor: (json, options) => [
+    'Cursor: add this to ~/.cursor/mcp.json (all projects) or .cursor/mcp.json (this project)',
+    '',
+    json,
+    '',
+    ...(options.inlineToken !== undefined
+      ? []
+      : [`- Cursor replaces \${env:${TOKEN_VARIABLE}} with the variable from its own environment: start Cursor from a shell where it is set.`, `  ${tokenNote}`]),
+    '- Enable the server in Cursor Settings -> MCP; logs: View -> Output, then "MCP Logs" in the list.',
+    doctorLine(options.url),
+  ],
+  vscode: (json, options) => [
+    'VS Code: save this as .vscode/mcp.json in your workspace (or run "MCP: Open User Configuration" for all workspaces)',
+    '',
+    json,
+    '',
+    ...(options.inlineToken !== undefined ? [] : [`- VS Code asks for the token the first time it connects and stores it encrypted. ${tokenNote}`]),
+    `- Logs: run "MCP: List Servers", pick ${SERVER_NAME}, then "Show Output".`,
+    doctorLine(options.url),
   ],
 };

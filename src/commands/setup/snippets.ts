@@ -106,3 +106,68 @@ export function claudeAddCommand(options: SnippetOptions): string {
 export function shellQuote(word: string): string {
   return /^[A-Za-z0-9._\-/:=@+]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
 }
+
+/** The variable the remote forms read the bearer token from (the doctor's --http check reads it too). */
+export const TOKEN_VARIABLE = 'EZROUTER_HTTP_TOKEN';
+/** The VS Code `inputs` id the bearer token is prompted for. */
+export const VSCODE_TOKEN_INPUT_ID = 'ezrouter-token';
+
+export interface RemoteSnippetOptions {
+  /** The endpoint of a running `ezrouter-mcp http`, e.g. https://mcp.example.com/mcp. */
+  url: string;
+  /** PowerShell syntax for the `claude mcp add` line. */
+  windows: boolean;
+  /** The real token to write into the snippet; undefined = a reference. */
+  inlineToken: string | undefined;
+}
+
+export interface RemoteServerEntry {
+  type?: 'http';
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** How each client refers to the token when it is not inlined (Claude Desktop has no remote form with headers). */
+export function tokenReference(client: Exclude<ClientId, 'claude-desktop'>): string {
+  switch (client) {
+    case 'claude-code':
+      return `\${${TOKEN_VARIABLE}}`;
+    case 'cursor':
+      return `\${env:${TOKEN_VARIABLE}}`;
+    case 'vscode':
+      return `\${input:${VSCODE_TOKEN_INPUT_ID}}`;
+  }
+}
+
+/**
+ * The remote form for a client: Claude Code's `.mcp.json` (`type: "http"`), Cursor's `url` +
+ * `headers`, VS Code's `servers` entry of type `http` with the token prompted as a password.
+ */
+export function remoteJson(
+  client: Exclude<ClientId, 'claude-desktop'>,
+  options: RemoteSnippetOptions,
+): { mcpServers: Record<string, RemoteServerEntry> } | { inputs?: VsCodeInput[]; servers: Record<string, RemoteServerEntry> } {
+  const headers = { Authorization: `Bearer ${options.inlineToken ?? tokenReference(client)}` };
+  if (client === 'vscode') {
+    const file = { servers: { [SERVER_NAME]: { type: 'http' as const, url: options.url, headers } } };
+    if (options.inlineToken !== undefined) return file;
+    return {
+      inputs: [{ type: 'promptString', id: VSCODE_TOKEN_INPUT_ID, description: 'ezrouter-mcp bearer token', password: true }],
+      ...file,
+    };
+  }
+  const entry: RemoteServerEntry = client === 'claude-code' ? { type: 'http', url: options.url, headers } : { url: options.url, headers };
+  return { mcpServers: { [SERVER_NAME]: entry } };
+}
+
+/**
+ * `claude mcp add --transport http ezrouter <url> --header "Authorization: Bearer $EZROUTER_HTTP_TOKEN"`
+ * (PowerShell `$env:` with `windows`; the token itself, quoted, with an inline token).
+ */
+export function claudeAddHttpCommand(options: RemoteSnippetOptions): string {
+  const header =
+    options.inlineToken !== undefined
+      ? shellQuote(`Authorization: Bearer ${options.inlineToken}`)
+      : `"Authorization: Bearer ${options.windows ? `$env:${TOKEN_VARIABLE}` : `$${TOKEN_VARIABLE}`}"`;
+  return ['claude', 'mcp', 'add', '--transport', 'http', SERVER_NAME, shellQuote(options.url), '--header', header].join(' ');
+}

@@ -1,0 +1,41 @@
+/**
+ * Cancellation in stateless mode. A client cancels with a `notifications/cancelled` POST of its
+ * own, which reaches a fresh server that never saw the call; so the calls in flight are kept
+ * here by principal and JSON-RPC id, and that notification aborts the matching call (its
+ * upstream socket closes). Clients number their requests per session, so two sessions of one
+ * principal can share an id: an ambiguous id cancels nothing (cancellation is best effort; a
+ * wrong call must never be the one stopped). Closing the HTTP response cancels a call too.
+ * This registry is per process: with several replicas, the notification must reach the replica
+ * that runs the call (issue 13).
+ */
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+export type CancelOutcome = 'cancelled' | 'unknown' | 'ambiguous';
+
+export class InFlightCalls {
+  private readonly calls = new Map<string, Set<() => void>>();
+
+  /** Registers a call; returns the function that removes it when the call ends. */
+  add(principal: string, id: RequestId, cancel: () => void): () => void {
+    const key = callKey(principal, id);
+    let set = this.calls.get(key);
+    if (!set) this.calls.set(key, (set = new Set()));
+    set.add(cancel);
+    return () => {
+      set.delete(cancel);
+      if (set.size === 0 && this.calls.get(key) === set) this.calls.delete(key);
+    };
+  }
+
+  cancel(principal: string, id: RequestId): CancelOutcome {
+    const set = this.calls.get(callKey(principal, id));
+    if (!set || set.size === 0) return 'unknown';
+    if (set.size > 1) return 'ambiguous';
+    for (const cancel of set) cancel();
+    return 'cancelled';
+  }
+}
+
+function callKey(principal: string, id: RequestId): string {
+  return `${principal}\n${typeof id}:${String(id)}`;
+}

@@ -1,0 +1,215 @@
+/**
+ * The HTTP mode's own variables (`ezrouter-mcp http`), validated once into a frozen HttpConfig,
+ * the same way config.ts reads the others: a bad value names its variable and exits with 2.
+ * Closed by default: there is no default auth mode, and `none` is refused off loopback.
+ */
+import { z } from 'zod';
+import { ConfigError, optionalText, readVariable, wholeCount, wholeMs, type Env } from '../../config.js';
+
+export const AUTH_MODES = ['tokens', 'byok', 'oauth', 'none'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+export const DEFAULT_HTTP_PORT = 8787;
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+/** The SDK's own default bound for a request body. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** A Host header the server answers: a name or address, and a port when the entry gave one. */
+export interface HostRule {
+  /** Lower case; an IPv6 address in brackets, as in a Host header. */
+  hostname: string;
+  port: number | undefined;
+}
+
+export interface HttpConfig {
+  port: number;
+  /** The address to listen on (an IPv6 address without brackets). */
+  host: string;
+  auth: AuthMode;
+  tokensFile: string | undefined;
+  /** Host header values accepted on /mcp (DNS rebinding protection). */
+  allowedHosts: readonly HostRule[];
+  /** True when EZROUTER_HTTP_ALLOWED_HOSTS was not set (the default list is in use). */
+  defaultAllowedHosts: boolean;
+  /** Browser origins accepted on /mcp (`scheme://host[:port]`); a request without Origin is fine. */
+  allowedOrigins: readonly string[];
+  maxBodyBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  drainMs: number;
+  /** Requests in flight on this process, every principal together. */
+  maxInFlight: number;
+  principalMaxInFlight: number;
+  /** 0 = no rate limit. */
+  principalRatePerMinute: number;
+}
+
+const HOST_PATTERN = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/i;
+
+/** `example.com`, `example.com:8443`, `[::1]:8787` → a HostRule; undefined when it is not one. */
+export function parseHostValue(value: string): HostRule | undefined {
+  const match = HOST_PATTERN.exec(value.trim());
+  if (!match?.[1]) return undefined;
+  const port = match[2] === undefined ? undefined : Number(match[2]);
+  if (port !== undefined && port > 65_535) return undefined;
+  return { hostname: match[1].toLowerCase(), port };
+}
+
+/** The origin of an http(s) URL with nothing after the authority, else undefined. */
+export function parseOrigin(value: string): string | undefined {
+  try {
+    const url = new URL(value.trim());
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+const IPV4_LOOPBACK = /^127(?:\.\d{1,3}){3}$/;
+
+/** 127.0.0.0/8, ::1 and localhost: the addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || IPV4_LOOPBACK.test(bare) || /^::ffff:127(?:\.\d{1,3}){3}$/.test(bare);
+}
+
+/** 0.0.0.0 and :: listen on every interface. */
+export function isWildcardHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === '0.0.0.0' || bare === '::';
+}
+
+/** The host as it appears in a URL or a Host header: IPv6 in brackets. */
+export function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+const listOf = <T>(parse: (entry: string) => T | undefined, what: string) =>
+  optionalText.pipe(
+    z
+      .string()
+      .transform((s, ctx) => {
+        const out: T[] = [];
+        for (const entry of s.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+          const value = parse(entry);
+          if (value === undefined) {
+            ctx.addIssue({ code: 'custom', message: `has an entry that is not ${what}: ${JSON.stringify(entry.length > 80 ? `${entry.slice(0, 77)}...` : entry)}` });
+            return z.NEVER;
+          }
+          out.push(value);
+        }
+        return out;
+      })
+      .optional(),
+  );
+
+const positive = (fallback: number, min: number, max: number) =>
+  wholeCount(fallback, max).pipe(z.number().min(min, `must be at least ${min}`));
+
+const HTTP_VARIABLES = {
+  EZROUTER_HTTP_PORT: { schema: wholeCount(DEFAULT_HTTP_PORT, 65_535), flag: '--port' },
+  EZROUTER_HTTP_HOST: {
+    schema: optionalText.pipe(
+      z
+        .string()
+        .regex(/^(\[?[0-9a-fA-F:.]+\]?|[A-Za-z0-9._-]+)$/, 'must be an IP address or a host name, e.g. 127.0.0.1')
+        .transform((s) => s.replace(/^\[|\]$/g, ''))
+        .optional()
+        .transform((v) => v ?? DEFAULT_HTTP_HOST),
+    ),
+    flag: '--host',
+  },
+  EZROUTER_HTTP_AUTH: {
+    schema: optionalText.pipe(
+      z
+        .string()
+        .transform((s) => s.toLowerCase())
+        .pipe(z.enum(AUTH_MODES, { error: `must be one of ${AUTH_MODES.join(', ')}` }))
+        .optional(),
+    ),
+    flag: '--auth',
+  },
+  EZROUTER_HTTP_TOKENS_FILE: { schema: optionalText, flag: '--tokens-file' },
+  EZROUTER_HTTP_ALLOWED_HOSTS: { schema: listOf(parseHostValue, 'a host name or address with an optional :port'), flag: undefined },
+  EZROUTER_HTTP_ALLOWED_ORIGINS: { schema: listOf(parseOrigin, 'an origin like https://app.example.com'), flag: undefined },
+  EZROUTER_HTTP_MAX_BODY_BYTES: { schema: positive(DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024), flag: undefined },
+  EZROUTER_HTTP_HEADERS_TIMEOUT_MS: { schema: wholeMs(10_000, 1), flag: undefined },
+  EZROUTER_HTTP_REQUEST_TIMEOUT_MS: { schema: wholeMs(30_000, 1), flag: undefined },
+  EZROUTER_HTTP_IDLE_TIMEOUT_MS: { schema: wholeMs(60_000, 100), flag: undefined },
+  EZROUTER_HTTP_DRAIN_MS: { schema: wholeMs(25_000, 0), flag: undefined },
+  EZROUTER_HTTP_MAX_IN_FLIGHT: { schema: positive(256, 1, 100_000), flag: undefined },
+  EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT: { schema: positive(16, 1, 100_000), flag: undefined },
+  EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE: { schema: wholeCount(300, 1_000_000), flag: undefined },
+} as const;
+
+type HttpVariable = keyof typeof HTTP_VARIABLES;
+
+/** Flags of `ezrouter-mcp http`, e.g. `--port` → `EZROUTER_HTTP_PORT`. */
+export const HTTP_FLAGS: ReadonlyMap<string, HttpVariable> = new Map(
+  Object.entries(HTTP_VARIABLES)
+    .filter(([, spec]) => spec.flag !== undefined)
+    .map(([name, spec]) => [spec.flag as string, name as HttpVariable]),
+);
+
+/** Validates the HTTP mode's variables; throws ConfigError naming the first bad one. */
+export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
+  const value = <N extends HttpVariable>(name: N): z.output<(typeof HTTP_VARIABLES)[N]['schema']> =>
+    readVariable(env, name, HTTP_VARIABLES[name].schema) as z.output<(typeof HTTP_VARIABLES)[N]['schema']>;
+  const host = value('EZROUTER_HTTP_HOST');
+  const tokensFile = value('EZROUTER_HTTP_TOKENS_FILE');
+  // No default mode: a tokens file alone means tokens; anything else must be chosen.
+  const auth = value('EZROUTER_HTTP_AUTH') ?? (tokensFile !== undefined ? 'tokens' : undefined);
+  if (auth === undefined) {
+    throw new ConfigError(
+      'EZROUTER_HTTP_AUTH is not set: the HTTP mode never starts open. Choose tokens (with EZROUTER_HTTP_TOKENS_FILE), byok (callers send their own ezrouter key) or none (loopback only).',
+    );
+  }
+  if (auth === 'oauth') {
+    throw new ConfigError('EZROUTER_HTTP_AUTH=oauth is not available yet in this version: choose tokens, byok or none.');
+  }
+  if (auth === 'tokens' && tokensFile === undefined) {
+    throw new ConfigError('EZROUTER_HTTP_AUTH=tokens needs EZROUTER_HTTP_TOKENS_FILE, the file that maps token hashes to principals.');
+  }
+  if (auth !== 'tokens' && tokensFile !== undefined) {
+    throw new ConfigError(`EZROUTER_HTTP_TOKENS_FILE is set but EZROUTER_HTTP_AUTH is ${auth}: unset one of them.`);
+  }
+  if (auth === 'none' && !isLoopbackHost(host)) {
+    throw new ConfigError(`EZROUTER_HTTP_AUTH=none is allowed only on a loopback address (127.0.0.1, ::1, localhost), not ${JSON.stringify(host)}.`);
+  }
+  const headersTimeoutMs = value('EZROUTER_HTTP_HEADERS_TIMEOUT_MS');
+  const requestTimeoutMs = value('EZROUTER_HTTP_REQUEST_TIMEOUT_MS');
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError(`EZROUTER_HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed EZROUTER_HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs}).`);
+  }
+  const hosts = value('EZROUTER_HTTP_ALLOWED_HOSTS');
+  const config: HttpConfig = {
+    port: value('EZROUTER_HTTP_PORT'),
+    host,
+    auth,
+    tokensFile,
+    allowedHosts: hosts ?? defaultAllowedHosts(host),
+    defaultAllowedHosts: hosts === undefined,
+    allowedOrigins: value('EZROUTER_HTTP_ALLOWED_ORIGINS') ?? [],
+    maxBodyBytes: value('EZROUTER_HTTP_MAX_BODY_BYTES'),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: value('EZROUTER_HTTP_IDLE_TIMEOUT_MS'),
+    drainMs: value('EZROUTER_HTTP_DRAIN_MS'),
+    maxInFlight: value('EZROUTER_HTTP_MAX_IN_FLIGHT'),
+    principalMaxInFlight: value('EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT'),
+    principalRatePerMinute: value('EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE'),
+  };
+  return Object.freeze(config);
+}
+
+/**
+ * The bind address and `localhost`, any port. A wildcard bind (0.0.0.0, ::) is no Host a
+ * client sends, so it means the loopback names; remote names must be listed explicitly.
+ */
+function defaultAllowedHosts(host: string): HostRule[] {
+  const names = isWildcardHost(host) ? ['localhost', '127.0.0.1', '[::1]'] : [hostForUrl(host).toLowerCase(), 'localhost'];
+  return [...new Set(names)].map((hostname) => ({ hostname, port: undefined }));
+}

@@ -1,0 +1,157 @@
+/**
+ * One POST /mcp, statelessly: a server from createServer for this request alone, configured
+ * with the principal's key (so its redactor knows that key) and a view of the shared upstream
+ * client sending it, connected to a fresh Streamable HTTP transport without sessions. When the
+ * response ends, or the client goes away, or the call is cancelled or the process drains, the
+ * server is closed: that aborts its handlers, whose upstream requests close their sockets.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Config } from '../../config.js';
+import type { EzrouterClient } from '../../ezrouter/client.js';
+import type { Logger } from '../../log.js';
+import { createServer } from '../../server.js';
+import type { Principal } from './auth.js';
+import type { InFlightCalls } from './cancellations.js';
+
+/** Requests that never reach the gateway: answered as plain JSON. Anything else answers as an SSE stream. */
+const QUICK_METHODS = new Set(['initialize', 'ping', 'tools/list', 'resources/templates/list', 'prompts/list', 'logging/setLevel']);
+const MAX_LOGGED_CHARS = 100;
+
+/** What one POST carries, read without trusting it (the SDK validates the messages themselves). */
+export interface Inspection {
+  /** Ids of the JSON-RPC requests (a POST of notifications alone has none). */
+  requestIds: RequestId[];
+  /** Answer as SSE: a request may reach the gateway (keep-alive comments hold the line) or wants progress. */
+  streams: boolean;
+  /** `requestId`s of the `notifications/cancelled` it carries. */
+  cancels: RequestId[];
+  /** For the access log: the first method, and the tool and model of the first tools/call. */
+  rpcMethod: string | undefined;
+  tool: string | undefined;
+  model: string | undefined;
+}
+
+type Loose = Record<string, unknown>;
+const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isId = (v: unknown): v is RequestId => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+const short = (v: unknown): string | undefined => (typeof v === 'string' ? v.slice(0, MAX_LOGGED_CHARS) : undefined);
+
+export function inspectMessages(body: unknown): Inspection {
+  const messages = (Array.isArray(body) ? body : [body]).filter(isObject);
+  const out: Inspection = { requestIds: [], streams: false, cancels: [], rpcMethod: short(messages[0]?.['method']), tool: undefined, model: undefined };
+  for (const message of messages) {
+    const method = message['method'];
+    if (typeof method !== 'string') continue;
+    const params = isObject(message['params']) ? message['params'] : undefined;
+    if (isId(message['id'])) {
+      out.requestIds.push(message['id']);
+      const meta = isObject(params?.['_meta']) ? params['_meta'] : undefined;
+      if (!QUICK_METHODS.has(method) || meta?.['progressToken'] !== undefined) out.streams = true;
+      if (method === 'tools/call' && out.tool === undefined) {
+        out.tool = short(params?.['name']);
+        const args = isObject(params?.['arguments']) ? params['arguments'] : undefined;
+        out.model = short(args?.['model']);
+      }
+    } else if (method === 'notifications/cancelled' && isId(params?.['requestId'])) {
+      out.cancels.push(params['requestId']);
+    }
+  }
+  return out;
+}
+
+/** How a POST ended, for the access log: `ok`, a tool error code, `rpc_error`, `cancelled`, `client_closed`, `shutdown`. */
+export interface ExchangeFacts {
+  outcome?: string;
+}
+
+export interface ExchangeContext {
+  /** The server's configuration; the principal's key replaces its apiKey. */
+  config: Readonly<Config>;
+  /** The shared upstream client. */
+  client: EzrouterClient;
+  calls: InFlightCalls;
+  /** SSE keep-alive comment interval. */
+  keepAliveMs: number;
+}
+
+export interface Exchange {
+  /** Resolves once the per-request server is closed. */
+  done: Promise<void>;
+  /** Ends the exchange now (drain deadline passed): its calls are aborted. */
+  abort(): void;
+}
+
+export function serveExchange(
+  ctx: ExchangeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: unknown,
+  inspection: Inspection,
+  principal: Principal,
+  log: Logger,
+  facts: ExchangeFacts,
+): Exchange {
+  const config: Readonly<Config> = Object.freeze({ ...ctx.config, apiKey: principal.apiKey });
+  const mcp = createServer(config, { client: ctx.client.withKey(principal.apiKey), log });
+  const transport = new StreamableHTTPServerTransport({
+    sessionIdGenerator: undefined,
+    enableJsonResponse: !inspection.streams,
+    keepAliveMs: ctx.keepAliveMs,
+  });
+  transport.onerror = (error) => log.debug(`MCP transport: ${error.message}`);
+  const send = transport.send.bind(transport);
+  transport.send = (message, options) => {
+    observe(message, facts);
+    return send(message, options);
+  };
+
+  let resolveDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let finished = false;
+  const finish = (why?: string): void => {
+    if (finished) return;
+    finished = true;
+    if (why) facts.outcome = why;
+    for (const remove of registrations) remove();
+    void mcp
+      .close()
+      .catch(() => {})
+      .then(() => {
+        // A cancelled or aborted request gets no JSON-RPC answer; a response not begun cannot be ended cleanly.
+        if (!res.headersSent && !res.destroyed) res.destroy();
+        resolveDone();
+      });
+  };
+  const registrations = inspection.requestIds.map((id) => ctx.calls.add(principal.id, id, () => finish('cancelled')));
+  res.once('close', () => finish());
+
+  mcp.server
+    .connect(transport)
+    .then(() => transport.handleRequest(req, res, body))
+    .catch((error: unknown) => {
+      log.error('the MCP transport failed on a request', { error });
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: null }));
+      }
+      finish('internal_error');
+    });
+  return { done, abort: () => finish('shutdown') };
+}
+
+/** Reads the outcome from the answers going out: a tool error's code, or ok. */
+function observe(message: JSONRPCMessage, facts: ExchangeFacts): void {
+  if ('result' in message && isObject(message.result)) {
+    if (message.result['isError'] === true) {
+      const meta = isObject(message.result['_meta']) ? message.result['_meta'] : undefined;
+      const error = isObject(meta?.['error']) ? meta['error'] : undefined;
+      facts.outcome = short(error?.['code']) ?? 'tool_error';
+    } else {
+      facts.outcome ??= 'ok';
+    }
+  } else if ('error' in message) {
+    facts.outcome = 'rpc_error';
+  }
+}
