@@ -147,20 +147,25 @@ async function checkSession(endpoint: URL, token: string | undefined, timeoutMs:
     await client.connect(transport, { timeout: timeoutMs });
     const tools = await client.listTools(undefined, { timeout: timeoutMs });
     const names = tools.tools.map((t) => t.name).sort();
-    const result = await client.callTool({ name: 'list_models', arguments: {} }, undefined, { timeout: timeoutMs });
+    const models = await client.callTool({ name: 'list_models', arguments: {} }, undefined, { timeout: timeoutMs });
+    // The catalog may be fetched with the server's key; the balance is always this principal's: it checks the key.
+    const balance = await client.callTool({ name: 'get_balance', arguments: {} }, undefined, { timeout: timeoutMs });
     const ms = now() - start;
-    const structured = result.structuredContent as { count?: number } | undefined;
-    if (result.isError) {
-      const code = (result._meta as { error?: { code?: string } } | undefined)?.error?.code ?? 'unknown';
+    const failure = [['list_models', models], ['get_balance', balance]].find(([, r]) => (r as typeof models).isError && errorCode(r as typeof models) !== 'not_supported');
+    if (failure) {
+      const [tool, result] = failure as [string, typeof models];
+      const code = errorCode(result);
       return {
         title: 'MCP session',
         status: 'fail',
-        summary: `${names.length} tools, but list_models failed (ezrouter error: ${code})`,
-        details: [code === 'invalid_api_key' || code === 'missing_api_key' ? 'the ezrouter key behind this token is missing or refused: check the tokens file (or, for byok, the key itself)' : 'run `ezrouter-mcp doctor` where the server runs'],
+        summary: `${names.length} tools, but ${tool} failed (ezrouter error: ${code})`,
+        details: [code === 'invalid_api_key' || code === 'missing_api_key' ? 'the ezrouter key behind this token is missing or refused: check the tokens file (or, for byok, the key itself)' : 'run `ezrouter-mcp doctor` where the server runs, with its environment'],
         ms,
       };
     }
-    return { title: 'MCP session', status: 'ok', summary: `${names.length} tools (${names.join(', ')}); list_models: ${structured?.count ?? '?'} models`, ms };
+    const count = (models.structuredContent as { count?: number } | undefined)?.count ?? '?';
+    const key = balance.isError ? 'no balance endpoint to check the key with' : 'the key behind it works (get_balance)';
+    return { title: 'MCP session', status: 'ok', summary: `${names.length} tools (${names.join(', ')}); list_models: ${count} models; ${key}`, ms };
   } catch (error) {
     const ms = now() - start;
     if (error instanceof StreamableHTTPError && error.code === 401) {
@@ -175,6 +180,10 @@ async function checkSession(endpoint: URL, token: string | undefined, timeoutMs:
   } finally {
     await client.close().catch(() => {});
   }
+}
+
+function errorCode(result: { _meta?: unknown }): string {
+  return (result._meta as { error?: { code?: string } } | undefined)?.error?.code ?? 'unknown';
 }
 
 function transportLine(endpoint: URL): string {

@@ -138,8 +138,21 @@ export function serveExchange(
       }
       finish('internal_error');
     });
-  return { done, abort: () => finish('shutdown') };
+  return {
+    done,
+    abort: () => {
+      if (finished) return;
+      // Tell the client now (so it can retry elsewhere) rather than leave it waiting on a closed stream.
+      const answers = inspection.requestIds.map((id) =>
+        send({ jsonrpc: '2.0', id, error: { code: SHUTDOWN_ERROR_CODE, message: 'The server is shutting down and aborted this call before it finished: retry it.' } }).catch(() => {}),
+      );
+      void Promise.all(answers).finally(() => finish('shutdown'));
+    },
+  };
 }
+
+/** JSON-RPC server error for a call aborted by a drain deadline. */
+const SHUTDOWN_ERROR_CODE = -32000;
 
 /** Reads the outcome from the answers going out: a tool error's code, or ok. */
 function observe(message: JSONRPCMessage, facts: ExchangeFacts): void {

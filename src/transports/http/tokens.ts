@@ -64,14 +64,19 @@ export async function readTokensFile(path: string, env: Env, serverKey: string |
   } catch {
     throw new ConfigError(`${where} is not valid JSON.`);
   }
+  const entriesIn = (json as { tokens?: unknown } | null)?.tokens;
+  const plaintext = Array.isArray(entriesIn) ? entriesIn.findIndex((e) => typeof e === 'object' && e !== null && 'token' in e) : -1;
+  if (plaintext !== -1) {
+    throw new ConfigError(`${where}: tokens[${plaintext}] holds a "token": store its SHA-256 as "sha256" instead (printf %s "$TOKEN" | sha256sum), never the token.`);
+  }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const at = issue?.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : 'the file';
-    const plaintext = issue?.code === 'unrecognized_keys' && issue.keys.includes('token');
-    const hint = plaintext ? ' Store the token\'s SHA-256 as "sha256" (printf %s "$TOKEN" | sha256sum), never the token.' : '';
+    if (!issue?.path.length) throw new ConfigError(`${where} must be a JSON object with a "tokens" list.`);
+    const at = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
     // Zod's messages name keys and types, never the values (which may be keys).
-    throw new ConfigError(`${where}: ${at} ${issue?.message ?? 'is invalid'}.${hint}`);
+    throw new ConfigError(`${where}: ${at} ${missing ? 'is missing' : issue.message}.`);
   }
   const seen = new Set<string>();
   const principals = new Set<string>();
