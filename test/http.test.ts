@@ -426,6 +426,8 @@ describe('logs', () => {
     harness.emulator.script({ kind: 'error', status: 500, body: { error: { message: `bad key ${ALICE_KEY}`, type: 'x', code: 'boom' } } });
     await alice.callTool({ name: 'complete', arguments: { prompt, model: 'gpt-5.2' } });
     await harness.post({ jsonrpc: '2.0', id: 1, method: 'ping' }, bearer('wrong-token-xxxxxxxxxxxxxxxxxxxx'));
+    // A caller that pastes its own token where the model goes: the access line is redacted too.
+    await (await harness.post(toolCall(9, 'complete', { prompt, model: ALICE_TOKEN }), bearer(ALICE_TOKEN))).text();
 
     const lines = jsonLines(harness.logs);
     const all = harness.logs.join('\n');

@@ -70,6 +70,8 @@ interface Access {
   retry_after_s?: number;
   /** What the MCP exchange observed (its outcome); not a field of the log line itself. */
   facts?: ExchangeFacts;
+  /** The request's logger once the caller is known (its redactor knows the caller's secrets). */
+  log?: Logger;
 }
 
 export function createHttpApp(options: HttpAppOptions): HttpApp {
@@ -95,10 +97,10 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   server.setTimeout(http.idleTimeoutMs);
 
   const accessLog = (entry: Access, res: ServerResponse, started: number): void => {
-    const { facts, ...line } = entry;
+    const { facts, log: requestLog, ...line } = entry;
     line.status = res.statusCode;
     line.outcome ??= facts?.outcome ?? (res.writableFinished ? undefined : 'client_closed');
-    log.info('request', { ...line, duration_ms: Math.round(performance.now() - started) });
+    (requestLog ?? log).info('request', { ...line, duration_ms: Math.round(performance.now() - started) });
   };
 
   const refuse = (res: ServerResponse, entry: Access, status: number, refused: string, message: string, headers: Record<string, string> = {}): void => {
@@ -119,8 +121,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return refuse(res, entry, 401, 'auth', 'Unauthorized.', { 'www-authenticate': authenticator.challenge(req) });
     }
     entry.principal = principal.id;
-    const token = bearerToken(req);
-    const redact = redactorFor([config.apiKey, principal.apiKey, token]);
+    const redact = redactorFor([config.apiKey, principal.apiKey, bearerToken(req)]);
+    const requestLog = createLogger(config.logLevel, redact, sink, { format: 'json', fields: { request_id: entry.request_id, principal: principal.id } });
+    entry.log = requestLog;
     const body = await readBody(req, http.maxBodyBytes);
     if (body.kind === 'aborted') {
       entry.outcome = 'client_closed';
@@ -143,7 +146,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     entry.model = inspection.model;
     for (const id of inspection.cancels) {
       const outcome = calls.cancel(principal.id, id);
-      if (outcome !== 'unknown') log.info(`cancellation: ${outcome === 'cancelled' ? 'call aborted' : 'id matches several calls of this principal, none aborted'}`, { request_id: entry.request_id, principal: principal.id });
+      if (outcome !== 'unknown') requestLog.info(`cancellation: ${outcome === 'cancelled' ? 'call aborted' : 'id matches several calls of this principal, none aborted'}`);
     }
     const holdsSlot = inspection.requestIds.length > 0;
     const leaveGate = holdsSlot ? gate.tryEnter() : () => {};
@@ -155,7 +158,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       admission = await limits.acquire(principal.id, { slot: holdsSlot });
     } catch (error) {
       leaveGate();
-      log.error('the limits store failed', { error, request_id: entry.request_id });
+      requestLog.error('the limits store failed', { error });
       return refuse(res, entry, 503, 'limits_unavailable', 'The limits store is unavailable: retry shortly.', { 'retry-after': '1' });
     }
     if (!admission.admitted) {
@@ -164,7 +167,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const why = admission.limit === 'rate' ? 'request rate' : 'calls in flight';
       return refuse(res, entry, 429, admission.limit, `Too many requests: this principal is over its limit of ${why}.`, { 'retry-after': String(admission.retryAfterSeconds) });
     }
-    const requestLog = createLogger(config.logLevel, redact, sink, { format: 'json', fields: { request_id: entry.request_id, principal: principal.id } });
     if (requestLog.enabled('debug')) requestLog.debug('MCP request body', { body: parsed });
     const facts: ExchangeFacts = {};
     entry.facts = facts;
