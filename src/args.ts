@@ -3,7 +3,7 @@
  * and the subcommands `doctor` and `config <client>`. No argument at all means: serve on stdio.
  */
 import { CLIENT_IDS, isClientId, type ClientId } from './commands/setup/clients.js';
-import { CONFIG_FLAGS, variableDefault, type Env } from './config.js';
+import { CONFIG_FLAGS, isHttpUrl, variableDefault, type Env } from './config.js';
 import { HTTP_FLAGS } from './transports/http/http-config.js';
 
 // Generated from the configuration table, defaults included, so the help never drifts from it.
@@ -188,15 +188,6 @@ function takeOption(argv: readonly string[], name: string): { kind: 'ok'; value:
     }
   }
   return { kind: 'ok', value, rest };
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 function parseSetupArgs(argvIn: readonly string[]): Parsed {

@@ -120,7 +120,8 @@ const optionalWhole = (min: number, max: number, unit: string) =>
       .optional(),
   );
 
-function isHttpUrl(s: string): boolean {
+/** An http:// or https:// URL with a host. */
+export function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';

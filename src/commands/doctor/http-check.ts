@@ -80,14 +80,14 @@ async function probe(title: string, url: string, endpoint: URL, timeoutMs: numbe
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     const text = await res.text().catch(() => '');
-    const status = statusField(text);
+    const status = jsonField(text, 'status', 40);
     const ms = now() - start;
     const details = title === 'health' ? [transportLine(endpoint)] : [];
     const plainRemote = endpoint.protocol === 'http:' && !LOOPBACK.has(endpoint.hostname);
     if (res.status === 200) {
       return { title, status: plainRemote ? 'warn' : 'ok', summary: `${new URL(url).pathname} answered ${status ?? 'HTTP 200'}`, details, ms };
     }
-    const reason = reasonField(text);
+    const reason = jsonField(text, 'reason', 60);
     return {
       title,
       status: 'fail',
@@ -191,19 +191,11 @@ function transportLine(endpoint: URL): string {
   return LOOPBACK.has(endpoint.hostname) ? 'plain HTTP on loopback' : 'plain HTTP beyond this machine: tokens and keys travel unencrypted; put TLS in front';
 }
 
-function statusField(text: string): string | undefined {
+/** A short string field of a JSON body (the probes' `status` and `reason`), if there is one. */
+function jsonField(text: string, name: string, max: number): string | undefined {
   try {
-    const value = (JSON.parse(text) as { status?: unknown }).status;
-    return typeof value === 'string' ? value.slice(0, 40) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function reasonField(text: string): string | undefined {
-  try {
-    const value = (JSON.parse(text) as { reason?: unknown }).reason;
-    return typeof value === 'string' ? value.slice(0, 60) : undefined;
+    const value = (JSON.parse(text) as Record<string, unknown>)[name];
+    return typeof value === 'string' ? value.slice(0, max) : undefined;
   } catch {
     return undefined;
   }
