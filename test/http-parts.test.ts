@@ -5,12 +5,12 @@ import { startEmulator } from '../src/emulator/index.js';
 import { EzrouterClient } from '../src/ezrouter/client.js';
 import { EzrouterError } from '../src/ezrouter/errors.js';
 import { createLogger, silentLogger } from '../src/log.js';
+import { createRedactor } from '../src/redact.js';
 import { InFlightCalls } from '../src/transports/http/cancellations.js';
 import { hostAllowed, originAllowed } from '../src/transports/http/guards.js';
 import { loadHttpConfig } from '../src/transports/http/http-config.js';
 import { InFlightGate, InMemoryLimits } from '../src/transports/http/limits.js';
 import { inspectMessages } from '../src/transports/http/mcp-exchange.js';
-import { redactorFor } from '../src/transports/http/redaction.js';
 
 const configError = (env: Record<string, string>): string => {
   try {
@@ -189,7 +189,7 @@ describe('inspectMessages', () => {
 describe('JSON log lines', () => {
   it('one object per line with time, level, msg, the logger\'s fields, and every secret redacted', () => {
     const lines: string[] = [];
-    const redact = redactorFor(['sk-server-000000000000000000', 'sk-principal-1111111111111', 'opaque_token_value_1234567890']);
+    const redact = createRedactor('sk-server-000000000000000000', 'sk-principal-1111111111111', 'opaque_token_value_1234567890');
     const log = createLogger('info', redact, { write: (l) => lines.push(l) }, { format: 'json', fields: { request_id: 'r1', principal: 'alice' } });
     log.debug('hidden');
     log.info('upstream said sk-principal-1111111111111 and opaque_token_value_1234567890', { key: 'sk-server-000000000000000000', time: 'forged' });
@@ -199,6 +199,15 @@ describe('JSON log lines', () => {
     expect(line['time']).not.toBe('forged');
     expect(lines[0]).not.toMatch(/sk-server-0|sk-principal-1|opaque_token_value/);
     expect(lines[0]!.endsWith('\n')).toBe(true);
+  });
+
+  it('a line too long is cut and stays one valid JSON object', () => {
+    const lines: string[] = [];
+    const log = createLogger('debug', createRedactor(undefined), { write: (l) => lines.push(l) }, { format: 'json' });
+    log.debug('MCP request body', { body: { prompt: 'x'.repeat(100_000) } });
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'debug', msg: 'MCP request body', cut: true });
+    expect(lines[0]!.length).toBeLessThan(10_000);
   });
 });
 

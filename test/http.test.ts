@@ -250,6 +250,50 @@ describe('authentication', () => {
   });
 });
 
+describe('state across requests', () => {
+  it('an answer too long for one result is read back through its ezrouter://answers link by a later request', async () => {
+    const { harness } = await tokensHarness({ EZROUTER_RESULT_BUDGET_BYTES: '8192' });
+    const long = 'long answer '.repeat(2000);
+    harness.emulator.script({ kind: 'stream', text: long, chunkChars: 400 });
+    const first = await harness.connect(bearer(BOB_TOKEN));
+    const result = (await first.callTool({ name: 'complete', arguments: { prompt: 'q', model: 'gpt-5.2' } })) as CallToolResult;
+    const truncated = (result.structuredContent as { truncated?: { uri: string; total_chars: number } }).truncated;
+    expect(truncated?.total_chars).toBe(long.length);
+    // Another connection: another POST, another per-request server, the same store.
+    const later = await harness.connect(bearer(BOB_TOKEN));
+    let read = '';
+    let uri: string | undefined = truncated!.uri;
+    while (uri) {
+      const page = await later.readResource({ uri });
+      const content = page.contents[0] as { text: string; _meta?: { next_offset?: number } };
+      read += content.text;
+      uri = content._meta?.next_offset === undefined ? undefined : `${truncated!.uri}?offset=${content._meta.next_offset}`;
+    }
+    expect(read).toBe(long);
+  });
+
+  it('a background job started by one request is collected by another; another principal cannot see or collect it', async () => {
+    const { harness } = await tokensHarness();
+    harness.emulator.script({ kind: 'stream', text: 'the job answer', chunkChars: 2, frameDelayMs: 20 });
+    const alice = await harness.connect(bearer(ALICE_TOKEN));
+    const started = (await alice.callTool({ name: 'complete', arguments: { prompt: 'q', model: 'gpt-5.2', background: true } })) as CallToolResult;
+    const jobId = (started.structuredContent as { job: { id: string } }).job.id;
+    // The job outlives its request: it runs with alice's key, collected on a new request.
+    const collected = (await alice.callTool({ name: 'complete', arguments: { job_id: jobId } })) as CallToolResult;
+    expect(text(collected)).toContain('the job answer');
+    expect(upstreamKeys(harness.emulator)).toEqual([ALICE_KEY]);
+
+    const bob = await harness.connect(bearer(BOB_TOKEN));
+    const stolen = (await bob.callTool({ name: 'complete', arguments: { job_id: jobId } })) as CallToolResult;
+    expect(stolen.isError).toBe(true);
+    expect(text(stolen)).toMatch(/No background job has the id/);
+    const listed = await (await harness.post({ jsonrpc: '2.0', id: 5, method: 'tasks/list', params: {} }, bearer(BOB_TOKEN))).text();
+    expect(listed).not.toContain(jobId);
+    const own = await (await harness.post({ jsonrpc: '2.0', id: 6, method: 'tasks/list', params: {} }, bearer(ALICE_TOKEN))).text();
+    expect(own).toContain(jobId);
+  });
+});
+
 describe('network safety', () => {
   it('a Host that is not this server is 403 (DNS rebinding), before credentials are even looked at', async () => {
     const { harness } = await tokensHarness();

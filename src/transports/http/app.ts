@@ -14,7 +14,9 @@ import { performance } from 'node:perf_hooks';
 import type { Config } from '../../config.js';
 import type { EzrouterClient } from '../../ezrouter/client.js';
 import { createLogger, type Logger, type LogSink } from '../../log.js';
-import type { Redactor } from '../../redact.js';
+import type { AnswerStore } from '../../store/answer-store.js';
+import type { CompletionTaskStore } from '../../tasks/task-store.js';
+import { createRedactor, type Redactor } from '../../redact.js';
 import { bearerToken, type Authenticator, type Principal } from './auth.js';
 import { readBody } from './body.js';
 import { InFlightCalls } from './cancellations.js';
@@ -23,7 +25,6 @@ import type { HttpConfig } from './http-config.js';
 import { InFlightGate, type Limits } from './limits.js';
 import { inspectMessages, serveExchange, type Exchange, type ExchangeFacts } from './mcp-exchange.js';
 import type { Readiness } from './readiness.js';
-import { redactorFor } from './redaction.js';
 
 export const MCP_PATH = '/mcp';
 /** Longest SSE silence: keep-alive comments hold proxies and the idle timeout off a long call. */
@@ -36,6 +37,9 @@ export interface HttpAppOptions {
   http: Readonly<HttpConfig>;
   /** The shared upstream client (one socket pool, one catalog). */
   client: EzrouterClient;
+  /** The answer store and the task store every request's server uses. */
+  answers: AnswerStore;
+  tasks: CompletionTaskStore;
   authenticator: Authenticator;
   limits: Limits;
   readiness: Readiness;
@@ -81,8 +85,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const calls = new InFlightCalls();
   const active = new Set<Exchange>();
   const keepAliveMs = Math.max(50, Math.min(MAX_KEEPALIVE_MS, Math.floor(http.idleTimeoutMs / 2)));
-  const exchangeContext = { config, client: options.client, calls, keepAliveMs };
-  const processRedact = redactorFor([config.apiKey]);
+  const exchangeContext = { config, client: options.client, answers: options.answers, tasks: options.tasks, calls, keepAliveMs };
+  const processRedact = createRedactor(config.apiKey);
   let draining = false;
   let drained: (() => void) | undefined;
 
@@ -121,7 +125,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return refuse(res, entry, 401, 'auth', 'Unauthorized.', { 'www-authenticate': authenticator.challenge(req) });
     }
     entry.principal = principal.id;
-    const redact = redactorFor([config.apiKey, principal.apiKey, bearerToken(req)]);
+    const redact = createRedactor(config.apiKey, principal.apiKey, bearerToken(req));
     const requestLog = createLogger(config.logLevel, redact, sink, { format: 'json', fields: { request_id: entry.request_id, principal: principal.id } });
     entry.log = requestLog;
     const body = await readBody(req, http.maxBodyBytes);

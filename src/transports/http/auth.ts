@@ -18,6 +18,8 @@ export interface Principal {
   readonly id: string;
   /** The ezrouter key this principal's calls send upstream (undefined: missing_api_key). */
   readonly apiKey: string | undefined;
+  /** Owns the principal's stored state (MCP tasks, background jobs): never shared by two principals. */
+  readonly scope: string;
 }
 
 export interface Authenticator {
@@ -61,7 +63,8 @@ export function byokAuthenticator(): Authenticator {
     authenticate: (req) => {
       const key = bearerToken(req);
       if (key === undefined || !KEY_SHAPE.test(key)) return Promise.resolve(undefined);
-      return Promise.resolve({ id: `key:${createHash('sha256').update(key).digest('hex').slice(0, 12)}`, apiKey: key });
+      const hash = createHash('sha256').update(key).digest('hex');
+      return Promise.resolve({ id: `key:${hash.slice(0, 12)}`, apiKey: key, scope: `key:${hash}` });
     },
     challenge: () => PLAIN_CHALLENGE,
     close: () => {},
@@ -70,7 +73,7 @@ export function byokAuthenticator(): Authenticator {
 
 /** No credentials (loopback only): every caller is `anonymous` and uses the server's key. */
 export function noAuthenticator(serverKey: string | undefined): Authenticator {
-  const principal: Principal = { id: 'anonymous', apiKey: serverKey };
+  const principal: Principal = { id: 'anonymous', apiKey: serverKey, scope: 'anonymous' };
   return {
     mode: 'none',
     authenticate: () => Promise.resolve(principal),

@@ -1,7 +1,8 @@
 /**
  * One POST /mcp, statelessly: a server from createServer for this request alone, configured
  * with the principal's key (so its redactor knows that key) and a view of the shared upstream
- * client sending it, connected to a fresh Streamable HTTP transport without sessions. When the
+ * client sending it, with the process's answer and task stores (a link or a job outlives its
+ * request), connected to a fresh Streamable HTTP transport without sessions. When the
  * response ends, or the client goes away, or the call is cancelled or the process drains, the
  * server is closed: that aborts its handlers, whose upstream requests close their sockets.
  */
@@ -12,8 +13,11 @@ import type { Config } from '../../config.js';
 import type { EzrouterClient } from '../../ezrouter/client.js';
 import type { Logger } from '../../log.js';
 import { createServer } from '../../server.js';
+import type { AnswerStore } from '../../store/answer-store.js';
+import type { CompletionTaskStore } from '../../tasks/task-store.js';
 import type { Principal } from './auth.js';
 import type { InFlightCalls } from './cancellations.js';
+import { ScopedTransport } from './scoped-transport.js';
 
 /** Requests that never reach the gateway: answered as plain JSON. Anything else answers as an SSE stream. */
 const QUICK_METHODS = new Set(['initialize', 'ping', 'tools/list', 'resources/templates/list', 'prompts/list', 'logging/setLevel']);
@@ -71,6 +75,9 @@ export interface ExchangeContext {
   config: Readonly<Config>;
   /** The shared upstream client. */
   client: EzrouterClient;
+  /** Shared by every request: an answer link or a job outlives the request that made it. */
+  answers: AnswerStore;
+  tasks: CompletionTaskStore;
   calls: InFlightCalls;
   /** SSE keep-alive comment interval. */
   keepAliveMs: number;
@@ -94,18 +101,14 @@ export function serveExchange(
   facts: ExchangeFacts,
 ): Exchange {
   const config: Readonly<Config> = Object.freeze({ ...ctx.config, apiKey: principal.apiKey });
-  const mcp = createServer(config, { client: ctx.client.withKey(principal.apiKey), log });
-  const transport = new StreamableHTTPServerTransport({
+  const mcp = createServer(config, { client: ctx.client.withKey(principal.apiKey), log, answers: ctx.answers, tasks: ctx.tasks });
+  const http = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: !inspection.streams,
     keepAliveMs: ctx.keepAliveMs,
   });
-  transport.onerror = (error) => log.debug(`MCP transport: ${error.message}`);
-  const send = transport.send.bind(transport);
-  transport.send = (message, options) => {
-    observe(message, facts);
-    return send(message, options);
-  };
+  http.onerror = (error) => log.debug(`MCP transport: ${error.message}`);
+  const transport = new ScopedTransport(http, principal.scope, (message) => observe(message, facts));
 
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -129,7 +132,7 @@ export function serveExchange(
 
   mcp.server
     .connect(transport)
-    .then(() => transport.handleRequest(req, res, body))
+    .then(() => http.handleRequest(req, res, body))
     .catch((error: unknown) => {
       log.error('the MCP transport failed on a request', { error });
       if (!res.headersSent && !res.destroyed) {
@@ -144,7 +147,7 @@ export function serveExchange(
       if (finished) return;
       // Tell the client now (so it can retry elsewhere) rather than leave it waiting on a closed stream.
       const answers = inspection.requestIds.map((id) =>
-        send({ jsonrpc: '2.0', id, error: { code: SHUTDOWN_ERROR_CODE, message: 'The server is shutting down and aborted this call before it finished: retry it.' } }).catch(() => {}),
+        http.send({ jsonrpc: '2.0', id, error: { code: SHUTDOWN_ERROR_CODE, message: 'The server is shutting down and aborted this call before it finished: retry it.' } }).catch(() => {}),
       );
       void Promise.all(answers).finally(() => finish('shutdown'));
     },

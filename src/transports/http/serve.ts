@@ -9,7 +9,9 @@ import type { Config, Env } from '../../config.js';
 import { EzrouterClient } from '../../ezrouter/client.js';
 import { createDispatcher } from '../../ezrouter/dispatcher.js';
 import { createLogger, type Logger, type LogSink } from '../../log.js';
-import { maskKey } from '../../redact.js';
+import { createRedactor, maskKey } from '../../redact.js';
+import { MemoryAnswerStore } from '../../store/answer-store.js';
+import { CompletionTaskStore } from '../../tasks/task-store.js';
 import { USER_AGENT, VERSION } from '../../version.js';
 import { createHttpApp, MCP_PATH, type HttpApp } from './app.js';
 import type { Authenticator } from './auth.js';
@@ -17,7 +19,6 @@ import { createAuthenticator } from './auth-mode.js';
 import { hostForUrl, isLoopbackHost, isWildcardHost, type HttpConfig } from './http-config.js';
 import { InMemoryLimits } from './limits.js';
 import { Readiness, readinessCheck } from './readiness.js';
-import { redactorFor } from './redaction.js';
 
 export interface HttpServiceOptions {
   /** Where logs go (stderr); tests collect them. */
@@ -43,13 +44,17 @@ export interface HttpService {
 /** The HTTP mode's parts, wired: what `serveHttp` runs and what the tests start in-process. Throws ConfigError for a bad tokens file. */
 export async function startHttpService(config: Readonly<Config>, http: Readonly<HttpConfig>, env: Env, options: HttpServiceOptions = {}): Promise<HttpService> {
   const sink = options.sink ?? process.stderr;
-  const log = createLogger(config.logLevel, redactorFor([config.apiKey]), sink, { format: 'json' });
+  const log = createLogger(config.logLevel, createRedactor(config.apiKey), sink, { format: 'json' });
   const authenticator = await createAuthenticator({ http, serverKey: config.apiKey, env, log, tokensPollMs: options.tokensPollMs });
   const dispatcher = createDispatcher(config);
   const client = new EzrouterClient({ config, dispatcher, log, userAgent: USER_AGENT, retryBaseDelayMs: options.retryBaseDelayMs });
   const limits = new InMemoryLimits({ ratePerMinute: http.principalRatePerMinute, maxInFlight: http.principalMaxInFlight });
   const readiness = new Readiness(readinessCheck(config, client, dispatcher), options.readyCacheMs);
-  const app = createHttpApp({ config, http, client, authenticator, limits, readiness, log, sink });
+  // One answer store and one task store for every request: an ezrouter://answers link or a job
+  // started by one request is read by a later one (in memory: one replica; issue 13 shares them).
+  const answers = new MemoryAnswerStore({ maxChars: config.answerStoreChars, ttlMs: config.answerTtlMs });
+  const tasks = new CompletionTaskStore();
+  const app = createHttpApp({ config, http, client, answers, tasks, authenticator, limits, readiness, log, sink });
   let stopping: Promise<number> | undefined;
   return {
     app,
@@ -70,6 +75,7 @@ export async function startHttpService(config: Readonly<Config>, http: Readonly<
     stop: () =>
       (stopping ??= (async () => {
         const { aborted } = await app.shutdown(http.drainMs);
+        tasks.close(); // background jobs still running are aborted with the process
         authenticator.close();
         await limits.close().catch(() => {});
         await client.close().catch(() => {});

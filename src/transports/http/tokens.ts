@@ -98,7 +98,7 @@ export async function readTokensFile(path: string, env: Env, serverKey: string |
       throw new ConfigError(`${where}: tokens[${index}] (${entry.principal}) has no ezrouter key: give api_key or api_key_env, or set EZROUTER_API_KEY.`);
     }
     principals.add(entry.principal);
-    entries.push({ digest: Buffer.from(hash, 'hex'), principal: { id: entry.principal, apiKey } });
+    entries.push({ digest: Buffer.from(hash, 'hex'), principal: { id: entry.principal, apiKey, scope: `principal:${entry.principal}` } });
   }
   return { entries, principals: principals.size };
 }
