@@ -222,8 +222,8 @@ echo "remote mode: EZROUTER_HTTP_AUTH=tokens node dist/cli.js http -> $http_url"
 mode=http
 http_header="Authorization: Bearer $http_token"
 
-call 0 'out.result.tools.map((t) => t.name).sort().join() === "complete,get_balance,list_models"' \
-  'http tools/list: the same three tools over Streamable HTTP' \
+call 0 'out.result.tools.map((t) => t.name).sort().join() === "compare,complete,get_balance,list_models"' \
+  'http tools/list: the same four tools over Streamable HTTP' \
   -- --method tools/list
 
 call 0 '!out.result.isError && out.result.structuredContent.surface === "anthropic"

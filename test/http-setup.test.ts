@@ -108,7 +108,7 @@ describe('doctor --http', () => {
     expect(r.out).toMatch(/\[ ok \] health +\/healthz answered ok/);
     expect(r.out).toMatch(/\[ ok \] readiness +\/readyz answered ready/);
     expect(r.out).toMatch(/\[ ok \] auth +refuses a request without credentials \(401, WWW-Authenticate: Bearer\)/);
-    expect(r.out).toMatch(/\[ ok \] MCP session +3 tools \(complete, get_balance, list_models\); list_models: \d+ models; the key behind it works \(get_balance\)/);
+    expect(r.out).toMatch(/\[ ok \] MCP session +4 tools \(compare, complete, get_balance, list_models\); list_models: \d+ models; the key behind it works \(get_balance\)/);
     expect(r.out).toMatch(/Verdict: READY - the endpoint serves MCP with this token/);
     expect(r.out).not.toContain(TOKEN);
     // The doctor's own requests show up in the server's log as the principal it authenticated.
@@ -147,7 +147,7 @@ describe('doctor --http', () => {
     h = await startHttpHarness({ env: { EZROUTER_HTTP_AUTH: 'tokens', EZROUTER_HTTP_TOKENS_FILE: file.path } });
     const r = await doctor(h.url, { EZROUTER_HTTP_TOKEN: TOKEN });
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/\[FAIL\] MCP session +3 tools, but get_balance failed \(ezrouter error: invalid_api_key\)/);
+    expect(r.out).toMatch(/\[FAIL\] MCP session +4 tools, but get_balance failed \(ezrouter error: invalid_api_key\)/);
     expect(r.out).not.toContain('sk-revoked-000000000000000000000');
   });
 });

@@ -46,7 +46,7 @@ describe('MCP over HTTP', () => {
     const { harness } = await tokensHarness();
     const client = await harness.connect(bearer(BOB_TOKEN));
     const tools = await client.listTools();
-    expect(tools.tools.map((t) => t.name).sort()).toEqual(['complete', 'get_balance', 'list_models']);
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(['compare', 'complete', 'get_balance', 'list_models']);
 
     const openai = (await client.callTool({ name: 'complete', arguments: { prompt: 'Hi there', model: 'gpt-5.2' } })) as CallToolResult;
     expect(openai.isError).toBeFalsy();
@@ -70,7 +70,7 @@ describe('MCP over HTTP', () => {
     const list = await harness.post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, bearer(BOB_TOKEN));
     expect(list.status).toBe(200);
     expect(list.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(((await list.json()) as { result: { tools: unknown[] } }).result.tools).toHaveLength(3);
+    expect(((await list.json()) as { result: { tools: unknown[] } }).result.tools).toHaveLength(4);
 
     const call = await harness.post(toolCall(2, 'complete', { prompt: 'q', model: 'gpt-5.2' }), bearer(BOB_TOKEN));
     expect(call.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -291,6 +291,17 @@ describe('state across requests', () => {
     expect(listed).not.toContain(jobId);
     const own = await (await harness.post({ jsonrpc: '2.0', id: 6, method: 'tasks/list', params: {} }, bearer(ALICE_TOKEN))).text();
     expect(own).toContain(jobId);
+  });
+});
+
+describe('files', () => {
+  it('are never read from the server\'s disk for a remote caller', async () => {
+    const { harness } = await tokensHarness({ EZROUTER_FILE_ROOTS: process.cwd() });
+    const client = await harness.connect(bearer(BOB_TOKEN));
+    const result = (await client.callTool({ name: 'complete', arguments: { prompt: 'q', model: 'gpt-5.2', files: ['package.json'] } })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    expect(text(result)).toMatch(/HTTP mode, where it never reads its own disk/);
+    expect(harness.emulator.count('/v1/chat')).toBe(0);
   });
 });
 

@@ -101,7 +101,14 @@ export function serveExchange(
   facts: ExchangeFacts,
 ): Exchange {
   const config: Readonly<Config> = Object.freeze({ ...ctx.config, apiKey: principal.apiKey });
-  const mcp = createServer(config, { client: ctx.client.withKey(principal.apiKey), log, answers: ctx.answers, tasks: ctx.tasks });
+  const mcp = createServer(config, {
+    client: ctx.client.withKey(principal.apiKey),
+    log,
+    answers: ctx.answers,
+    tasks: ctx.tasks,
+    // Remote callers never get the server's own disk: `files` is refused in this mode.
+    readsFiles: false,
+  });
   const http = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: !inspection.streams,
