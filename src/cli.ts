@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       const config = loadConfig(env);
       const { loadHttpConfig } = await import('./transports/http/http-config.js');
       const http = loadHttpConfig(env);
+      setFlagsFromString('--liftoff-only'); // as for stdio, below
       const { serveHttp } = await import('./transports/http/serve.js');
       await serveHttp(config, http, env);
     } catch (error) {

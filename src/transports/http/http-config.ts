@@ -207,9 +207,11 @@ export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
 
 /**
  * The bind address and `localhost`, any port. A wildcard bind (0.0.0.0, ::) is no Host a
- * client sends, so it means the loopback names; remote names must be listed explicitly.
+ * client sends, so it means the loopback names (as `localhost` does, which may resolve to
+ * either loopback address); remote names must be listed explicitly.
  */
 function defaultAllowedHosts(host: string): HostRule[] {
-  const names = isWildcardHost(host) ? ['localhost', '127.0.0.1', '[::1]'] : [hostForUrl(host).toLowerCase(), 'localhost'];
+  const loopbackNames = isWildcardHost(host) || host.toLowerCase() === 'localhost';
+  const names = loopbackNames ? ['localhost', '127.0.0.1', '[::1]'] : [hostForUrl(host).toLowerCase(), 'localhost'];
   return [...new Set(names)].map((hostname) => ({ hostname, port: undefined }));
 }
