@@ -7,7 +7,6 @@
  * server is closed: that aborts its handlers, whose upstream requests close their sockets.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../../config.js';
 import type { EzrouterClient } from '../../ezrouter/client.js';
@@ -109,13 +108,12 @@ export function serveExchange(
     // Remote callers never get the server's own disk: `files` is refused in this mode.
     readsFiles: false,
   });
-  const http = new StreamableHTTPServerTransport({
-    sessionIdGenerator: undefined,
-    enableJsonResponse: !inspection.streams,
-    keepAliveMs: ctx.keepAliveMs,
-  });
-  http.onerror = (error) => log.debug(`MCP transport: ${error.message}`);
-  const transport = new ScopedTransport(http, principal.scope, (message) => observe(message, facts));
+  const transport = new ScopedTransport(
+    { sessionIdGenerator: undefined, enableJsonResponse: !inspection.streams, keepAliveMs: ctx.keepAliveMs },
+    principal.scope,
+    (message) => observe(message, facts),
+  );
+  transport.onerror = (error) => log.debug(`MCP transport: ${error.message}`);
 
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
@@ -139,7 +137,7 @@ export function serveExchange(
 
   mcp.server
     .connect(transport)
-    .then(() => http.handleRequest(req, res, body))
+    .then(() => transport.handleRequest(req, res, body))
     .catch((error: unknown) => {
       log.error('the MCP transport failed on a request', { error });
       if (!res.headersSent && !res.destroyed) {
@@ -154,7 +152,7 @@ export function serveExchange(
       if (finished) return;
       // Tell the client now (so it can retry elsewhere) rather than leave it waiting on a closed stream.
       const answers = inspection.requestIds.map((id) =>
-        http.send({ jsonrpc: '2.0', id, error: { code: SHUTDOWN_ERROR_CODE, message: 'The server is shutting down and aborted this call before it finished: retry it.' } }).catch(() => {}),
+        transport.sendUnobserved({ jsonrpc: '2.0', id, error: { code: SHUTDOWN_ERROR_CODE, message: 'The server is shutting down and aborted this call before it finished: retry it.' } }).catch(() => {}),
       );
       void Promise.all(answers).finally(() => finish('shutdown'));
     },
