@@ -4,7 +4,7 @@
  */
 import { CLIENT_IDS, isClientId, type ClientId } from './commands/setup/clients.js';
 import { CONFIG_FLAGS, isHttpUrl, variableDefault, type Env } from './config.js';
-import { HTTP_FLAGS } from './transports/http/http-config.js';
+import { HTTP_FLAGS, httpVariableHelp } from './transports/http/http-config.js';
 
 // Generated from the configuration table, defaults included, so the help never drifts from it.
 const FLAG_LINES = [...CONFIG_FLAGS]
@@ -79,7 +79,7 @@ Options:
   --help                     show this help and exit
 `;
 
-const HTTP_FLAG_LINES = [...HTTP_FLAGS].map(([flag, name]) => `  ${`${flag} <value>`.padEnd(26)} same as ${name}`).join('\n');
+const HTTP_HELP = httpVariableHelp();
 
 export const HTTP_USAGE = `Usage: ezrouter-mcp http [options]
 
@@ -89,24 +89,11 @@ Every request is authenticated: choose EZROUTER_HTTP_AUTH (there is no default).
 
 Options:
   --help                     show this help and exit
-${HTTP_FLAG_LINES}
+${HTTP_HELP.flags.join('\n')}
 ${FLAG_LINES}
 
-Environment (besides the server's own, see ezrouter-mcp --help):
-  EZROUTER_HTTP_PORT         port to listen on (default 8787; 0 picks a free one)
-  EZROUTER_HTTP_HOST         address to listen on (default 127.0.0.1)
-  EZROUTER_HTTP_AUTH         tokens | byok | none (loopback only); oauth is not available yet
-  EZROUTER_HTTP_TOKENS_FILE  tokens mode: JSON file of token hashes -> principal and ezrouter key
-  EZROUTER_HTTP_ALLOWED_HOSTS    Host headers answered (default: the bind address and localhost)
-  EZROUTER_HTTP_ALLOWED_ORIGINS  browser origins allowed (default: none; requests without Origin are fine)
-  EZROUTER_HTTP_MAX_BODY_BYTES   largest request body (default 4194304)
-  EZROUTER_HTTP_HEADERS_TIMEOUT_MS  time to receive request headers (default 10000)
-  EZROUTER_HTTP_REQUEST_TIMEOUT_MS  time to receive the whole request (default 30000)
-  EZROUTER_HTTP_IDLE_TIMEOUT_MS     longest silence on a connection (default 60000)
-  EZROUTER_HTTP_DRAIN_MS     on SIGTERM, how long calls in flight may finish (default 25000)
-  EZROUTER_HTTP_MAX_IN_FLIGHT            requests in flight in this process (default 256)
-  EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT  requests in flight per principal (default 16)
-  EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE  requests per minute per principal (default 300; 0 = no limit)
+Environment: each option above is the variable it names; the HTTP mode's own:
+${HTTP_HELP.variables.join('\n')}
 `;
 
 export interface SetupArgs {

@@ -110,7 +110,7 @@ const positive = (fallback: number, min: number, max: number) =>
   wholeCount(fallback, max).pipe(z.number().min(min, `must be at least ${min}`));
 
 const HTTP_VARIABLES = {
-  EZROUTER_HTTP_PORT: { schema: wholeCount(DEFAULT_HTTP_PORT, 65_535), flag: '--port' },
+  EZROUTER_HTTP_PORT: { schema: wholeCount(DEFAULT_HTTP_PORT, 65_535), flag: '--port', help: 'port to listen on (0 picks a free one)' },
   EZROUTER_HTTP_HOST: {
     schema: optionalText.pipe(
       z
@@ -121,6 +121,7 @@ const HTTP_VARIABLES = {
         .transform((v) => v ?? DEFAULT_HTTP_HOST),
     ),
     flag: '--host',
+    help: 'address to listen on',
   },
   EZROUTER_HTTP_AUTH: {
     schema: optionalText.pipe(
@@ -131,21 +132,38 @@ const HTTP_VARIABLES = {
         .optional(),
     ),
     flag: '--auth',
+    help: 'tokens | byok | none (loopback only); required; oauth is not available yet',
   },
-  EZROUTER_HTTP_TOKENS_FILE: { schema: optionalText, flag: '--tokens-file' },
-  EZROUTER_HTTP_ALLOWED_HOSTS: { schema: listOf(parseHostValue, 'a host name or address with an optional :port'), flag: undefined },
-  EZROUTER_HTTP_ALLOWED_ORIGINS: { schema: listOf(parseOrigin, 'an origin like https://app.example.com'), flag: undefined },
-  EZROUTER_HTTP_MAX_BODY_BYTES: { schema: positive(DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024), flag: undefined },
-  EZROUTER_HTTP_HEADERS_TIMEOUT_MS: { schema: wholeMs(10_000, 1), flag: undefined },
-  EZROUTER_HTTP_REQUEST_TIMEOUT_MS: { schema: wholeMs(30_000, 1), flag: undefined },
-  EZROUTER_HTTP_IDLE_TIMEOUT_MS: { schema: wholeMs(60_000, 100), flag: undefined },
-  EZROUTER_HTTP_DRAIN_MS: { schema: wholeMs(25_000, 0), flag: undefined },
-  EZROUTER_HTTP_MAX_IN_FLIGHT: { schema: positive(256, 1, 100_000), flag: undefined },
-  EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT: { schema: positive(16, 1, 100_000), flag: undefined },
-  EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE: { schema: wholeCount(300, 1_000_000), flag: undefined },
+  EZROUTER_HTTP_TOKENS_FILE: { schema: optionalText, flag: '--tokens-file', help: 'tokens mode: JSON file of token hashes -> principal and ezrouter key' },
+  EZROUTER_HTTP_ALLOWED_HOSTS: { schema: listOf(parseHostValue, 'a host name or address with an optional :port'), flag: undefined, help: 'Host headers answered on /mcp (default: the bind address and localhost)' },
+  EZROUTER_HTTP_ALLOWED_ORIGINS: { schema: listOf(parseOrigin, 'an origin like https://app.example.com'), flag: undefined, help: 'browser origins allowed on /mcp (default none; no Origin is fine)' },
+  EZROUTER_HTTP_MAX_BODY_BYTES: { schema: positive(DEFAULT_MAX_BODY_BYTES, 1024, 64 * 1024 * 1024), flag: undefined, help: 'largest request body, in bytes' },
+  EZROUTER_HTTP_HEADERS_TIMEOUT_MS: { schema: wholeMs(10_000, 1), flag: undefined, help: 'time to receive a request\'s head' },
+  EZROUTER_HTTP_REQUEST_TIMEOUT_MS: { schema: wholeMs(30_000, 1), flag: undefined, help: 'time to receive a whole request' },
+  EZROUTER_HTTP_IDLE_TIMEOUT_MS: { schema: wholeMs(60_000, 100), flag: undefined, help: 'longest silence on a connection' },
+  EZROUTER_HTTP_DRAIN_MS: { schema: wholeMs(25_000, 0), flag: undefined, help: 'on SIGTERM, how long calls in flight may finish' },
+  EZROUTER_HTTP_MAX_IN_FLIGHT: { schema: positive(256, 1, 100_000), flag: undefined, help: 'requests in flight in this process' },
+  EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT: { schema: positive(16, 1, 100_000), flag: undefined, help: 'requests in flight per principal' },
+  EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE: { schema: wholeCount(300, 1_000_000), flag: undefined, help: 'requests per minute per principal (0 = no limit)' },
 } as const;
 
 type HttpVariable = keyof typeof HTTP_VARIABLES;
+
+/**
+ * The help lines of the HTTP variables, generated from the table above (defaults included), so
+ * `ezrouter-mcp http --help` never drifts from what is parsed.
+ */
+export function httpVariableHelp(): { flags: string[]; variables: string[] } {
+  const flags: string[] = [];
+  const variables: string[] = [];
+  for (const [name, spec] of Object.entries(HTTP_VARIABLES)) {
+    const parsed = spec.schema.safeParse(undefined);
+    const fallback = parsed.success && parsed.data !== undefined ? ` (default ${String(parsed.data)})` : '';
+    if (spec.flag) flags.push(`  ${`${spec.flag} <value>`.padEnd(30)} same as ${name}${fallback}`);
+    variables.push(`  ${name.padEnd(40)} ${spec.help}${fallback}`);
+  }
+  return { flags, variables };
+}
 
 /** Flags of `ezrouter-mcp http`, e.g. `--port` → `EZROUTER_HTTP_PORT`. */
 export const HTTP_FLAGS: ReadonlyMap<string, HttpVariable> = new Map(
