@@ -128,6 +128,21 @@ describe('a size budget per client', () => {
     expect(whole.text.length).toBeGreaterThanOrEqual(99_000);
   });
 
+  it('list_models fits the budget too: a huge catalog lists what fits and says how many are left out', async () => {
+    const t = (h = await startHarness());
+    t.emulator.setModels(Array.from({ length: 1200 }, (_, i) => ({ id: `vendor-model-${String(i).padStart(4, '0')}`, owned_by: 'custom', supported_endpoint_types: ['openai'] })));
+    const r = await t.call('list_models', {});
+    expect(lastResponseBytes(t)).toBeLessThanOrEqual(UNKNOWN_CLIENT.resultBytes);
+    const s = structured(r);
+    expect(s['count']).toBe(1200);
+    expect(s['shown']).toBeGreaterThan(50);
+    expect((s['models'] as unknown[]).length).toBe(s['shown']);
+    expect(textOf(r)).toMatch(new RegExp(`\\[ezrouter-mcp: ${1200 - (s['shown'] as number)} more models did not fit`));
+    const narrowed = await t.call('list_models', { query: 'model-000' });
+    expect(structured(narrowed)['shown']).toBeUndefined();
+    expect(structured(narrowed)['count']).toBe(10);
+  });
+
   it('an unknown or expired answer id is -32602 saying so; a bad offset too', async () => {
     const t = (h = await startHarness());
     const unknown = await t.client.readResource({ uri: 'ezrouter://answers/nope' }).catch((e: unknown) => e);
