@@ -48,6 +48,8 @@ export interface ServerDeps {
   tasks?: CompletionTaskStore;
   /** The client limits table (tests give short limits); default CLIENT_PROFILES. */
   clientProfiles?: readonly ClientProfile[];
+  /** The calling client's name when this server never sees its `initialize` (the stateless HTTP mode). */
+  clientName?: string;
   /** False for a server that serves remote callers (the HTTP mode): `files` are never read. Default true. */
   readsFiles?: boolean;
   /** Where the clients' own settings are read (MAX_MCP_OUTPUT_TOKENS, MCP_TOOL_TIMEOUT); default process.env. */
@@ -114,7 +116,7 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): E
   // The caller's limits, from the clientInfo it sent at initialize (computed once it is known).
   let limits: CallLimits | undefined;
   const clientLimits = (): CallLimits => {
-    const name = server.server.getClientVersion()?.name;
+    const name = server.server.getClientVersion()?.name ?? deps.clientName;
     if (limits && name !== undefined) return limits;
     const computed = callLimits(profileFor(name, deps.clientProfiles), config, deps.env ?? process.env);
     if (name !== undefined) limits = computed;

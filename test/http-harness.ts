@@ -57,7 +57,8 @@ export interface HttpHarness {
   base: string;
   logs: string[];
   /** An initialized SDK client; `headers` go on every request (e.g. Authorization). */
-  connect(headers?: Record<string, string>): Promise<Client>;
+  /** An SDK client over Streamable HTTP; `clientName` is the clientInfo.name it sends at initialize. */
+  connect(headers?: Record<string, string>, clientName?: string): Promise<Client>;
   /** A raw POST to /mcp with the headers an MCP client sends. */
   post(body: unknown, headers?: Record<string, string>): Promise<Response>;
   close(): Promise<void>;
@@ -90,8 +91,8 @@ export async function startHttpHarness(
     url,
     base: new URL(url).origin,
     logs,
-    connect: async (headers = {}) => {
-      const client = new Client({ name: 'ezrouter-mcp-http-tests', version: '0.0.0' });
+    connect: async (headers = {}, clientName = 'ezrouter-mcp-http-tests') => {
+      const client = new Client({ name: clientName, version: '0.0.0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
       clients.push(client);
       return client;

@@ -42,6 +42,20 @@ const text = (r: CallToolResult, i = 0): string => {
 };
 
 describe('MCP over HTTP', () => {
+  it("each principal gets its client's limits, from the clientInfo it sent at initialize (stateless: later requests never see it)", async () => {
+    const { harness } = await tokensHarness();
+    const long = 'long answer text '.repeat(6_000); // ~100k characters: over the unknown client's budget, within Claude Code's
+    harness.emulator.script({ kind: 'stream', text: long, chunkChars: 2000 });
+    const code = await harness.connect(bearer(BOB_TOKEN), 'claude-code');
+    const fits = (await code.callTool({ name: 'complete', arguments: { prompt: 'x', model: 'gpt-5.2' } })) as CallToolResult;
+    expect((fits.structuredContent as { text: string; truncated?: unknown }).truncated).toBeUndefined();
+    expect((fits.structuredContent as { text: string }).text).toBe(long);
+    harness.emulator.script({ kind: 'stream', text: long, chunkChars: 2000 });
+    const other = await harness.connect(bearer(ALICE_TOKEN));
+    const cut = (await other.callTool({ name: 'complete', arguments: { prompt: 'x', model: 'gpt-5.2' } })) as CallToolResult;
+    expect((cut.structuredContent as { truncated?: { total_chars: number } }).truncated?.total_chars).toBe(long.length);
+  });
+
   it('serves the tools and resources over stateless Streamable HTTP', async () => {
     const { harness } = await tokensHarness();
     const client = await harness.connect(bearer(BOB_TOKEN));

@@ -17,6 +17,7 @@ import { createLogger, type Logger, type LogSink } from '../../log.js';
 import type { AnswerStore } from '../../store/answer-store.js';
 import type { CompletionTaskStore } from '../../tasks/task-store.js';
 import { createRedactor, type Redactor } from '../../redact.js';
+import { ClientNames } from './client-names.js';
 import { bearerToken, type Authenticator, type Principal } from './auth.js';
 import { readBody } from './body.js';
 import { InFlightCalls } from './cancellations.js';
@@ -85,7 +86,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const calls = new InFlightCalls();
   const active = new Set<Exchange>();
   const keepAliveMs = Math.max(50, Math.min(MAX_KEEPALIVE_MS, Math.floor(http.idleTimeoutMs / 2)));
-  const exchangeContext = { config, client: options.client, answers: options.answers, tasks: options.tasks, calls, keepAliveMs };
+  const exchangeContext = { config, client: options.client, answers: options.answers, tasks: options.tasks, calls, clientNames: new ClientNames(), keepAliveMs };
   const processRedact = createRedactor(config.apiKey);
   let draining = false;
   let drained: (() => void) | undefined;

@@ -12,6 +12,7 @@ import type { Config } from '../../config.js';
 import type { EzrouterClient } from '../../ezrouter/client.js';
 import type { Logger } from '../../log.js';
 import { createServer } from '../../server.js';
+import { ClientNames } from './client-names.js';
 import type { AnswerStore } from '../../store/answer-store.js';
 import type { CompletionTaskStore } from '../../tasks/task-store.js';
 import type { Principal } from './auth.js';
@@ -34,6 +35,8 @@ export interface Inspection {
   rpcMethod: string | undefined;
   tool: string | undefined;
   model: string | undefined;
+  /** The `clientInfo.name` of an `initialize` it carries. */
+  clientName: string | undefined;
 }
 
 type Loose = Record<string, unknown>;
@@ -43,7 +46,7 @@ const short = (v: unknown): string | undefined => (typeof v === 'string' ? v.sli
 
 export function inspectMessages(body: unknown): Inspection {
   const messages = (Array.isArray(body) ? body : [body]).filter(isObject);
-  const out: Inspection = { requestIds: [], streams: false, cancels: [], rpcMethod: short(messages[0]?.['method']), tool: undefined, model: undefined };
+  const out: Inspection = { requestIds: [], streams: false, cancels: [], rpcMethod: short(messages[0]?.['method']), tool: undefined, model: undefined, clientName: undefined };
   for (const message of messages) {
     const method = message['method'];
     if (typeof method !== 'string') continue;
@@ -52,6 +55,10 @@ export function inspectMessages(body: unknown): Inspection {
       out.requestIds.push(message['id']);
       const meta = isObject(params?.['_meta']) ? params['_meta'] : undefined;
       if (!QUICK_METHODS.has(method) || meta?.['progressToken'] !== undefined) out.streams = true;
+      if (method === 'initialize') {
+        const info = isObject(params?.['clientInfo']) ? params['clientInfo'] : undefined;
+        out.clientName = short(info?.['name']);
+      }
       if (method === 'tools/call' && out.tool === undefined) {
         out.tool = short(params?.['name']);
         const args = isObject(params?.['arguments']) ? params['arguments'] : undefined;
@@ -78,6 +85,8 @@ export interface ExchangeContext {
   answers: AnswerStore;
   tasks: CompletionTaskStore;
   calls: InFlightCalls;
+  /** What each principal's client said it is, for its limits (see ClientNames). */
+  clientNames: ClientNames;
   /** SSE keep-alive comment interval. */
   keepAliveMs: number;
 }
@@ -100,7 +109,10 @@ export function serveExchange(
   facts: ExchangeFacts,
 ): Exchange {
   const config: Readonly<Config> = Object.freeze({ ...ctx.config, apiKey: principal.apiKey });
+  if (inspection.clientName !== undefined) ctx.clientNames.remember(principal.id, inspection.clientName);
+  const clientName = ctx.clientNames.get(principal.id);
   const mcp = createServer(config, {
+    ...(clientName === undefined ? {} : { clientName }),
     client: ctx.client.withKey(principal.apiKey),
     log,
     answers: ctx.answers,
