@@ -6,7 +6,7 @@ import type { EzrouterClient } from './ezrouter/client.js';
 import type { Logger } from './log.js';
 import type { Redactor } from './redact.js';
 import type { AnswerStore } from './store/answer-store.js';
-import type { CompletionTaskStore } from './tasks/task-store.js';
+import type { CompletionTasks } from './tasks/task-store.js';
 
 export interface HandlerContext {
   client: EzrouterClient;
@@ -16,7 +16,7 @@ export interface HandlerContext {
   /** Whole answers that did not fit in one result, and background jobs' answers. */
   answers: AnswerStore;
   /** MCP tasks and background jobs. */
-  tasks: CompletionTaskStore;
+  tasks: CompletionTasks;
   /** Where `files` may be read from. */
   files: FileRoots;
   /** The calling client's result budget and effective deadline (known after initialize). */

@@ -23,7 +23,7 @@ import { ResourceDirectory } from './resources/directory.js';
 import { addAnswerResources } from './resources/answers.js';
 import { addModelResources } from './resources/models.js';
 import { MemoryAnswerStore, type AnswerStore } from './store/answer-store.js';
-import { CompletionTaskStore } from './tasks/task-store.js';
+import { CompletionTaskStore, type CompletionTasks } from './tasks/task-store.js';
 import { registerCompareTool } from './tools/compare.js';
 import { registerCompleteTool } from './tools/complete.js';
 import { registerGetBalanceTool } from './tools/get-balance.js';
@@ -45,7 +45,7 @@ export interface ServerDeps {
   /** The answer store (shared by replicas in the HTTP mode); default: in memory, per server. */
   answers?: AnswerStore;
   /** MCP tasks and background jobs (shared in the HTTP mode); default: in memory, closed with the server. */
-  tasks?: CompletionTaskStore;
+  tasks?: CompletionTasks;
   /** The client limits table (tests give short limits); default CLIENT_PROFILES. */
   clientProfiles?: readonly ClientProfile[];
   /** The calling client's name when this server never sees its `initialize` (the stateless HTTP mode). */

@@ -15,7 +15,7 @@ import type { CallToolResult, Task } from '@modelcontextprotocol/sdk/types.js';
 import type { HandlerContext } from '../context.js';
 import { CallCancelledError } from '../ezrouter/errors.js';
 import { excerpt } from '../redact.js';
-import { invalidRequest } from '../mapping/tool-result.js';
+import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 import { runCompletion, type CompletionArgs } from '../tools/complete-call.js';
 import { createProgressReporter } from '../tools/progress.js';
 
@@ -43,9 +43,9 @@ export class CompletionJobs {
   /** A plain tools/call: its result, carried by a task that has already ended. */
   async plainCall(args: CompletionArgs & JobControls, extra: CreateTaskRequestHandlerExtra): Promise<Task> {
     let result: CallToolResult;
-    if (args.job_id !== undefined) result = await this.collect(args.job_id, args.cancel === true, extra);
+    if (args.job_id !== undefined) result = await this.shared(() => this.collect(args.job_id!, args.cancel === true, extra));
     else if (args.cancel === true) result = invalidRequest('`cancel` goes with `job_id`: name the job to cancel.', this.ctx.redact);
-    else if (args.background === true) result = await this.startJob(args, extra);
+    else if (args.background === true) result = await this.shared(() => this.startJob(args, extra));
     else {
       const progress = createProgressReporter(extra, args.model ?? this.ctx.config.defaultModel ?? 'model');
       try {
@@ -55,10 +55,18 @@ export class CompletionJobs {
       }
     }
     const { tasks } = this.ctx;
-    const task = await tasks.createTask({ ttl: PLAIN_CALL_TTL_MS }, extra.requestId, { method: 'tools/call', params: {} }, extra.sessionId);
-    tasks.hide(task.taskId);
+    const task = await tasks.createCallTask({ ttl: PLAIN_CALL_TTL_MS }, extra.requestId, { method: 'tools/call', params: {} }, extra.sessionId);
     await tasks.storeTaskResult(task.taskId, 'completed', result, extra.sessionId);
     return (await tasks.getTask(task.taskId, extra.sessionId)) ?? { ...task, status: 'completed' };
+  }
+
+  /** Work on the shared task store: a store failure (store_unavailable) becomes the call's error result. */
+  private async shared(work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+    try {
+      return await work();
+    } catch (error) {
+      return failureResult(error, this.ctx.redact, this.ctx.log);
+    }
   }
 
   /** A tools/call that asked for task execution: the task, created now, its work detached. */

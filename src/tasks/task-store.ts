@@ -5,12 +5,30 @@
  * tasks/list, and closing aborts everything still running. Replicas use a shared
  * implementation of the same TaskStore interface.
  */
-import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
-import type { Task } from '@modelcontextprotocol/sdk/types.js';
+import { InMemoryTaskStore, type CreateTaskOptions, type TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
+import type { Request, RequestId, Task } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * The port: the SDK's TaskStore plus the running work of this process. Two implementations:
+ * CompletionTaskStore (memory: stdio, one replica) and RedisTaskStore (replicas share it).
+ */
+export interface CompletionTasks extends TaskStore {
+  /**
+   * A task that only carries a plain call's result back to the SDK in this same request: never
+   * shared, never listed (a plain call needs no shared state, so it works while Redis is down).
+   */
+  createCallTask(taskParams: CreateTaskOptions, requestId: RequestId, request: Request, sessionId?: string): Promise<Task>;
+  /** Registers the work of a task: cancelling the task (from any replica) aborts this controller. */
+  track(taskId: string, controller: AbortController): void;
+  /** The work of a task ended (its result is stored, or it was aborted). */
+  untrack(taskId: string): void;
+  /** Aborts every task still running here (server shutdown). */
+  close(): void;
+}
 
 const PRUNE_EVERY = 1024;
 
-export class CompletionTaskStore extends InMemoryTaskStore {
+export class CompletionTaskStore extends InMemoryTaskStore implements CompletionTasks {
   private readonly running = new Map<string, AbortController>();
   private readonly hidden = new Set<string>();
 
@@ -24,8 +42,14 @@ export class CompletionTaskStore extends InMemoryTaskStore {
     this.running.delete(taskId);
   }
 
+  async createCallTask(taskParams: CreateTaskOptions, requestId: RequestId, request: Request, sessionId?: string): Promise<Task> {
+    const task = await this.createTask(taskParams, requestId, request, sessionId);
+    this.hide(task.taskId);
+    return task;
+  }
+
   /** A task that only carries a plain call's result: not listed by tasks/list. */
-  hide(taskId: string): void {
+  private hide(taskId: string): void {
     this.hidden.add(taskId);
     // Hidden tasks expire like the others: forget their ids now and then, so the set stays small.
     if (this.hidden.size % PRUNE_EVERY === 0) void this.prune();

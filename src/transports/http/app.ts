@@ -15,7 +15,7 @@ import type { Config } from '../../config.js';
 import type { EzrouterClient } from '../../ezrouter/client.js';
 import { createLogger, type Logger, type LogSink } from '../../log.js';
 import type { AnswerStore } from '../../store/answer-store.js';
-import type { CompletionTaskStore } from '../../tasks/task-store.js';
+import type { CompletionTasks } from '../../tasks/task-store.js';
 import { createRedactor, type Redactor } from '../../redact.js';
 import { ClientNames } from './client-names.js';
 import { bearerToken, type Authenticator, type Principal } from './auth.js';
@@ -40,7 +40,7 @@ export interface HttpAppOptions {
   client: EzrouterClient;
   /** The answer store and the task store every request's server uses. */
   answers: AnswerStore;
-  tasks: CompletionTaskStore;
+  tasks: CompletionTasks;
   authenticator: Authenticator;
   limits: Limits;
   readiness: Readiness;

@@ -43,6 +43,10 @@ export interface HttpConfig {
   principalMaxInFlight: number;
   /** 0 = no rate limit. */
   principalRatePerMinute: number;
+  /** EZROUTER_REDIS_URL: the Redis that replicas share (answers, jobs/tasks, limits); undefined = in memory. */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key (several deployments can share one Redis). */
+  redisPrefix: string;
 }
 
 const HOST_PATTERN = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/i;
@@ -145,6 +149,16 @@ const HTTP_VARIABLES = {
   EZROUTER_HTTP_MAX_IN_FLIGHT: { schema: positive(256, 1, 100_000), flag: undefined, help: 'requests in flight in this process' },
   EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT: { schema: positive(16, 1, 100_000), flag: undefined, help: 'requests in flight per principal' },
   EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE: { schema: wholeCount(300, 1_000_000), flag: undefined, help: 'requests per minute per principal (0 = no limit)' },
+  EZROUTER_REDIS_URL: {
+    schema: optionalText.pipe(z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL, e.g. redis://redis:6379').optional()),
+    flag: undefined,
+    help: 'the Redis replicas share (answers, jobs/tasks, limits); unset = in memory',
+  },
+  EZROUTER_REDIS_PREFIX: {
+    schema: optionalText.pipe(z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 : . _ -').optional().transform((v) => v ?? 'ezrouter-mcp:')),
+    flag: undefined,
+    help: 'prefix of every Redis key',
+  },
 } as const;
 
 type HttpVariable = keyof typeof HTTP_VARIABLES;
@@ -219,6 +233,8 @@ export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
     maxInFlight: value('EZROUTER_HTTP_MAX_IN_FLIGHT'),
     principalMaxInFlight: value('EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT'),
     principalRatePerMinute: value('EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE'),
+    redisUrl: value('EZROUTER_REDIS_URL'),
+    redisPrefix: value('EZROUTER_REDIS_PREFIX'),
   };
   return Object.freeze(config);
 }

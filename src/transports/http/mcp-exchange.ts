@@ -14,7 +14,7 @@ import type { Logger } from '../../log.js';
 import { createServer } from '../../server.js';
 import { ClientNames } from './client-names.js';
 import type { AnswerStore } from '../../store/answer-store.js';
-import type { CompletionTaskStore } from '../../tasks/task-store.js';
+import type { CompletionTasks } from '../../tasks/task-store.js';
 import type { Principal } from './auth.js';
 import type { InFlightCalls } from './cancellations.js';
 import { ScopedTransport } from './scoped-transport.js';
@@ -83,7 +83,7 @@ export interface ExchangeContext {
   client: EzrouterClient;
   /** Shared by every request: an answer link or a job outlives the request that made it. */
   answers: AnswerStore;
-  tasks: CompletionTaskStore;
+  tasks: CompletionTasks;
   calls: InFlightCalls;
   /** What each principal's client said it is, for its limits (see ClientNames). */
   clientNames: ClientNames;

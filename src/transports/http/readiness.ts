@@ -64,6 +64,12 @@ export function readinessCheck(config: Readonly<Config>, client: EzrouterClient,
   };
 }
 
+/** The check, and not ready (`store_unavailable`) while the shared store cannot be reached. */
+export function withStore(check: ReadyCheck, storeReady: (() => boolean) | undefined): ReadyCheck {
+  if (!storeReady) return check;
+  return async () => (storeReady() ? check() : { ready: false, reason: 'store_unavailable' });
+}
+
 /** The check's last answer for `cacheMs`, one check at a time. */
 export class Readiness {
   private cached: { state: ReadyState; at: number } | undefined;

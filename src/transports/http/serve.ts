@@ -10,15 +10,13 @@ import { EzrouterClient } from '../../ezrouter/client.js';
 import { createDispatcher } from '../../ezrouter/dispatcher.js';
 import { createLogger, type Logger, type LogSink } from '../../log.js';
 import { createRedactor, maskKey } from '../../redact.js';
-import { MemoryAnswerStore } from '../../store/answer-store.js';
-import { CompletionTaskStore } from '../../tasks/task-store.js';
 import { USER_AGENT, VERSION } from '../../version.js';
 import { createHttpApp, MCP_PATH, type HttpApp } from './app.js';
 import type { Authenticator } from './auth.js';
 import { createAuthenticator } from './auth-mode.js';
 import { hostForUrl, isLoopbackHost, isWildcardHost, type HttpConfig } from './http-config.js';
-import { InMemoryLimits } from './limits.js';
-import { Readiness, readinessCheck } from './readiness.js';
+import { Readiness, readinessCheck, withStore } from './readiness.js';
+import { openSharedState } from './shared-state.js';
 
 export interface HttpServiceOptions {
   /** Where logs go (stderr); tests collect them. */
@@ -48,12 +46,12 @@ export async function startHttpService(config: Readonly<Config>, http: Readonly<
   const authenticator = await createAuthenticator({ http, serverKey: config.apiKey, env, log, tokensPollMs: options.tokensPollMs });
   const dispatcher = createDispatcher(config);
   const client = new EzrouterClient({ config, dispatcher, log, userAgent: USER_AGENT, retryBaseDelayMs: options.retryBaseDelayMs });
-  const limits = new InMemoryLimits({ ratePerMinute: http.principalRatePerMinute, maxInFlight: http.principalMaxInFlight });
-  const readiness = new Readiness(readinessCheck(config, client, dispatcher), options.readyCacheMs);
-  // One answer store and one task store for every request: an ezrouter://answers link or a job
-  // started by one request is read by a later one (in memory: one replica; issue 13 shares them).
-  const answers = new MemoryAnswerStore({ maxChars: config.answerStoreChars, ttlMs: config.answerTtlMs });
-  const tasks = new CompletionTaskStore();
+  // One answer store, task store and set of limits for every request: an ezrouter://answers link
+  // or a job started by one request is read by a later one (in memory: one replica; with
+  // EZROUTER_REDIS_URL: every replica).
+  const shared = await openSharedState(config, http, log);
+  const { answers, tasks, limits } = shared;
+  const readiness = new Readiness(withStore(readinessCheck(config, client, dispatcher), shared.storeReady), options.readyCacheMs);
   const app = createHttpApp({ config, http, client, answers, tasks, authenticator, limits, readiness, log, sink });
   let stopping: Promise<number> | undefined;
   return {
@@ -75,9 +73,8 @@ export async function startHttpService(config: Readonly<Config>, http: Readonly<
     stop: () =>
       (stopping ??= (async () => {
         const { aborted } = await app.shutdown(http.drainMs);
-        tasks.close(); // background jobs still running are aborted with the process
         authenticator.close();
-        await limits.close().catch(() => {});
+        await shared.close().catch(() => {}); // background jobs still running are aborted with the process
         await client.close().catch(() => {});
         await dispatcher.destroy().catch(() => {});
         return aborted;

@@ -1,0 +1,144 @@
+/**
+ * The Redis implementations of the state ports against a real redis-server (skipped, saying
+ * so, when redis-server is not installed): answers with TTL and the size cap, tasks shared by
+ * two stores (two replicas) with a cancel on one aborting the work on the other, limits shared
+ * by two replicas, store_unavailable while Redis is down and recovery without a restart.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EzrouterError } from '../src/ezrouter/errors.js';
+import { createLogger } from '../src/log.js';
+import { createRedactor } from '../src/redact.js';
+import { RedisAnswerStore } from '../src/store/redis-answer-store.js';
+import { RedisConnection } from '../src/store/redis-connection.js';
+import { RedisTaskStore } from '../src/tasks/redis-task-store.js';
+import { FallbackLimits } from '../src/transports/http/fallback-limits.js';
+import { InMemoryLimits } from '../src/transports/http/limits.js';
+import { RedisLimits } from '../src/transports/http/redis-limits.js';
+import { redisBinary, startRedis, type RedisServer } from './support/redis-server.js';
+
+const binary = redisBinary();
+if (!binary) process.stderr.write('redis-store.test.ts: SKIPPED, redis-server is not installed (apt-get install redis-server)\n');
+
+const quiet = createLogger('error', createRedactor(undefined), { write: () => true });
+const until = async (check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
+  let redis: RedisServer;
+  let a: RedisConnection;
+  let b: RedisConnection;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    a = await RedisConnection.open(redis.url, quiet, 'test:');
+    b = await RedisConnection.open(redis.url, quiet, 'test:');
+    await until(() => a.ready && b.ready);
+  });
+
+  afterAll(async () => {
+    a?.close();
+    b?.close();
+    await redis?.stop();
+  });
+
+  it('an answer stored through one connection is read through the other; unknown ids are undefined', async () => {
+    const id = await new RedisAnswerStore(a, { maxChars: 1000, ttlMs: 60_000 }).put({ text: 'hello there', model: 'm' });
+    const got = await new RedisAnswerStore(b, { maxChars: 1000, ttlMs: 60_000 }).get(id);
+    expect(got).toMatchObject({ text: 'hello there', model: 'm' });
+    expect(await new RedisAnswerStore(b, { maxChars: 1000, ttlMs: 60_000 }).get('nope')).toBeUndefined();
+  });
+
+  it('answers expire after their TTL and the oldest are evicted past the size cap (a too-large one is kept alone)', async () => {
+    const store = new RedisAnswerStore(a, { maxChars: 10, ttlMs: 60_000 });
+    const first = await store.put({ text: '123456', model: 'm' });
+    const second = await store.put({ text: '7890ab', model: 'm' });
+    expect(await store.get(first)).toBeUndefined();
+    expect((await store.get(second))?.text).toBe('7890ab');
+    const big = await store.put({ text: 'x'.repeat(50), model: 'm' });
+    expect(await store.get(second)).toBeUndefined();
+    expect((await store.get(big))?.text).toHaveLength(50);
+    const short = new RedisAnswerStore(a, { maxChars: 1000, ttlMs: 50 });
+    const gone = await short.put({ text: 'brief', model: 'm' });
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await short.get(gone)).toBeUndefined();
+  });
+
+  it('a task created on one store is read, finished and listed on the other, scoped by session', async () => {
+    const one = await RedisTaskStore.open(a, { defaultTtlMs: 60_000 });
+    const two = await RedisTaskStore.open(b, { defaultTtlMs: 60_000 });
+    const task = await one.createTask({ ttl: 60_000 }, 1, { method: 'tools/call', params: {} }, 'alice');
+    expect((await two.getTask(task.taskId, 'alice'))?.status).toBe('working');
+    expect(await two.getTask(task.taskId, 'bob')).toBeNull();
+    await two.updateTaskStatus(task.taskId, 'working', 'half way', 'alice');
+    expect((await one.getTask(task.taskId, 'alice'))?.statusMessage).toBe('half way');
+    await one.storeTaskResult(task.taskId, 'completed', { content: [{ type: 'text', text: 'done' }] }, 'alice');
+    expect(await two.getTaskResult(task.taskId, 'alice')).toEqual({ content: [{ type: 'text', text: 'done' }] });
+    await expect(two.updateTaskStatus(task.taskId, 'cancelled', undefined, 'alice')).rejects.toThrow(/terminal/);
+    expect((await two.listTasks(undefined, 'alice')).tasks.map((t) => t.taskId)).toContain(task.taskId);
+    expect((await two.listTasks(undefined, 'bob')).tasks).toEqual([]);
+    one.close();
+    two.close();
+  });
+
+  it('cancelling on one replica aborts the work running on the other', async () => {
+    const one = await RedisTaskStore.open(a, { defaultTtlMs: 60_000 });
+    const two = await RedisTaskStore.open(b, { defaultTtlMs: 60_000 });
+    const task = await one.createTask({ ttl: 60_000 }, 1, { method: 'tools/call', params: {} }, 'alice');
+    const work = new AbortController();
+    one.track(task.taskId, work);
+    await two.updateTaskStatus(task.taskId, 'cancelled', 'by the caller', 'alice');
+    await until(() => work.signal.aborted);
+    expect((await one.getTask(task.taskId, 'alice'))?.status).toBe('cancelled');
+    one.close();
+    two.close();
+  });
+
+  it('plain-call tasks stay in memory and work while Redis is unreachable', async () => {
+    const dead = await RedisConnection.open('redis://127.0.0.1:1', quiet, 'test:');
+    const store = await RedisTaskStore.open(dead, { defaultTtlMs: 60_000 });
+    const task = await store.createCallTask({ ttl: 1000 }, 1, { method: 'tools/call', params: {} });
+    await store.storeTaskResult(task.taskId, 'completed', { content: [] });
+    expect((await store.getTask(task.taskId))?.status).toBe('completed');
+    await expect(store.createTask({ ttl: 1000 }, 2, { method: 'tools/call', params: {} })).rejects.toMatchObject({ code: 'store_unavailable' });
+    store.close();
+    dead.close();
+  });
+
+  it('limits hold across two replicas: rate and in-flight slots', async () => {
+    const options = { ratePerMinute: 3, maxInFlight: 1, leaseMs: 60_000 };
+    const one = new RedisLimits(a, options);
+    const two = new RedisLimits(b, options);
+    const principal = `p-${Date.now()}`;
+    const first = await one.acquire(principal, { slot: true });
+    expect(first.admitted).toBe(true);
+    expect(await two.acquire(principal, { slot: true })).toMatchObject({ admitted: false, limit: 'in_flight' });
+    if (first.admitted) first.release();
+    await until(async () => {
+      const again = await two.acquire(`${principal}-probe`, { slot: false });
+      return again.admitted;
+    });
+    expect((await two.acquire(principal, { slot: false })).admitted).toBe(true);
+    expect((await one.acquire(principal, { slot: false })).admitted).toBe(true);
+    expect(await one.acquire(principal, { slot: false })).toMatchObject({ admitted: false, limit: 'rate' });
+  });
+
+  it('while Redis is down: store_unavailable, limits fall back to this process, and it recovers by itself', async () => {
+    const store = new RedisAnswerStore(a, { maxChars: 1000, ttlMs: 60_000 });
+    const limits = new FallbackLimits(new RedisLimits(a, { ratePerMinute: 100, maxInFlight: 5, leaseMs: 60_000 }), new InMemoryLimits({ ratePerMinute: 100, maxInFlight: 5 }), quiet);
+    await redis.stop();
+    await until(() => !a.ready);
+    const failure = await store.put({ text: 'x', model: 'm' }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(EzrouterError);
+    expect((failure as EzrouterError).code).toBe('store_unavailable');
+    expect((await limits.acquire('p', { slot: true })).admitted).toBe(true);
+    await redis.start();
+    await until(() => a.ready && b.ready);
+    const id = await store.put({ text: 'back', model: 'm' });
+    expect((await new RedisAnswerStore(b, { maxChars: 1000, ttlMs: 60_000 }).get(id))?.text).toBe('back');
+  });
+});
