@@ -24,7 +24,7 @@
  * Writes dist/bundle-meta.json (not shipped): the esbuild metafiles, for the tests.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -64,7 +64,7 @@ function fail(message) {
  * dynamically imported CommonJS chunk a default export; Node itself would also offer the named
  * exports it detects). So a lazily loaded CommonJS package is imported through a small ES module
  * that names its exports: `export const { request, Agent, ... } = module.exports`, the names read
- * from the package itself here. ES-module packages (jose) need no such wrapper.
+ * from the package itself here (for a module compiled with __esModule, from its namespace). ES-module packages (jose) need no such wrapper.
  */
 const cjsNamedExports = {
   name: 'cjs-named-exports',
@@ -83,7 +83,9 @@ const cjsNamedExports = {
       return { path: real.path, namespace: 'cjs-named-exports', pluginData: { names } };
     });
     b.onLoad({ filter: /.*/, namespace: 'cjs-named-exports' }, (args) => ({
-      contents: `import m from ${JSON.stringify(args.path)};\nexport default m;\nexport const { ${args.pluginData.names.join(', ')} } = m;\n`,
+      // A CommonJS module compiled from ES modules (__esModule set: @redis/client) has no default:
+      // its namespace holds the exports; otherwise (undici) the default is module.exports.
+      contents: `import * as ns from ${JSON.stringify(args.path)};\nconst m = ns.__esModule ? ns : (ns.default ?? ns);\nexport default m;\nexport const { ${args.pluginData.names.join(', ')} } = m;\n`,
       resolveDir: dirname(args.path),
       loader: 'js',
     }));
@@ -152,8 +154,15 @@ for (const file of startup) {
     if (name && LAZY_ONLY.includes(name)) fail(`${name} is loaded when the stdio server starts (${input} in ${file}); import it with import() where it is used`);
   }
 }
+/**
+ * Bare imports a bundled library may leave: Node's built-ins without `node:` (the Redis client
+ * writes `net`), and optional packages it imports only for a feature we never call, failing
+ * cleanly when absent (@redis/client's `digest` helper, behind import('@node-rs/xxhash')).
+ */
+const OPTIONAL_UNUSED = ['@node-rs/xxhash'];
+const allowedExternal = (path) => path.startsWith('node:') || builtinModules.includes(path) || OPTIONAL_UNUSED.includes(path);
 for (const o of outputs) {
-  const external = cli.metafile.outputs[o].imports.filter((i) => i.external && !i.path.startsWith('node:'));
+  const external = cli.metafile.outputs[o].imports.filter((i) => i.external && !allowedExternal(i.path));
   if (external.length > 0) fail(`${o} imports ${external.map((i) => i.path).join(', ')} from outside the bundle`);
 }
 

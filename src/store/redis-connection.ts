@@ -1,6 +1,6 @@
 /**
  * One connection to the Redis that replicas share (EZROUTER_REDIS_URL), for the HTTP mode's
- * answer store, task store and limits. The `redis` package (node-redis, the client Redis itself
+ * answer store, task store and limits. The `@redis/client` package (node-redis's core, the client Redis itself
  * maintains) is imported here only, with import(): the stdio server never loads it.
  *
  * Commands never wait for a connection: with the offline queue off, a command while Redis is
@@ -42,7 +42,7 @@ export class RedisConnection {
 
   /** Connects in the background (a Redis that is down at start-up is not fatal: calls get store_unavailable until it is up). */
   static async open(url: string, log: Logger, prefix = 'ezrouter-mcp:'): Promise<RedisConnection> {
-    const mod = (await import('redis')) as unknown as { createClient?: unknown; default?: { createClient?: unknown } };
+    const mod = (await import('@redis/client')) as unknown as { createClient?: unknown; default?: { createClient?: unknown } };
     const createClient = (mod.createClient ?? mod.default?.createClient) as (options: unknown) => NodeRedisClient;
     let lastLog = 0;
     const make = (role: string, queueWhileOffline: boolean): NodeRedisClient => {
