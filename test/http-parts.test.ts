@@ -52,8 +52,8 @@ describe('HTTP configuration', () => {
     expect(configError({ EZROUTER_HTTP_AUTH: 'byok', EZROUTER_HTTP_TOKENS_FILE: '/x' })).toMatch(/unset one of them/);
   });
 
-  it('oauth is a known mode, not available yet; an unknown mode names the choices', () => {
-    expect(configError({ EZROUTER_HTTP_AUTH: 'oauth' })).toMatch(/oauth is not available yet/);
+  it('oauth needs its issuer and audience; an unknown mode names the choices', () => {
+    expect(configError({ EZROUTER_HTTP_AUTH: 'oauth' })).toMatch(/oauth needs EZROUTER_HTTP_OAUTH_ISSUER/);
     expect(configError({ EZROUTER_HTTP_AUTH: 'open' })).toMatch(/EZROUTER_HTTP_AUTH must be one of tokens, byok, oauth, none \(got "open"\)/);
   });
 

@@ -172,7 +172,7 @@ describe('ezrouter-mcp http (spawned)', () => {
 
   it.each([
     [{}, /EZROUTER_HTTP_AUTH is not set/],
-    [{ EZROUTER_HTTP_AUTH: 'oauth' }, /oauth is not available yet/],
+    [{ EZROUTER_HTTP_AUTH: 'oauth' }, /oauth needs EZROUTER_HTTP_OAUTH_ISSUER/],
     [{ EZROUTER_HTTP_AUTH: 'none', EZROUTER_HTTP_HOST: '0.0.0.0' }, /only on a loopback address/],
     [{ EZROUTER_HTTP_AUTH: 'tokens', EZROUTER_HTTP_TOKENS_FILE: '/nonexistent/tokens.json' }, /cannot be read \(ENOENT\)/],
   ])('a configuration error exits 2 with one line on stderr (%o)', async (env, message) => {

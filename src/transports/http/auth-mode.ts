@@ -1,5 +1,6 @@
 /** EZROUTER_HTTP_AUTH → its Authenticator. */
 import { byokAuthenticator, noAuthenticator, type AuthContext, type Authenticator } from './auth.js';
+import { loadOAuthAuthenticator } from './oauth.js';
 import { loadTokensAuthenticator } from './tokens.js';
 
 /** The authenticator for the configured mode; a bad tokens file is a ConfigError. */
@@ -12,7 +13,6 @@ export async function createAuthenticator(ctx: AuthContext & { tokensPollMs?: nu
     case 'none':
       return noAuthenticator(ctx.serverKey);
     case 'oauth':
-      // Refused by loadHttpConfig until issue 13 lands; kept here so the switch stays exhaustive.
-      throw new Error('EZROUTER_HTTP_AUTH=oauth is not available yet');
+      return loadOAuthAuthenticator(ctx);
   }
 }

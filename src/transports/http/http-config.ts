@@ -4,7 +4,7 @@
  * Closed by default: there is no default auth mode, and `none` is refused off loopback.
  */
 import { z } from 'zod';
-import { ConfigError, optionalText, readVariable, wholeCount, wholeMs, type Env } from '../../config.js';
+import { ConfigError, isHttpUrl, optionalText, readVariable, wholeCount, wholeMs, type Env } from '../../config.js';
 
 export const AUTH_MODES = ['tokens', 'byok', 'oauth', 'none'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
@@ -47,6 +47,21 @@ export interface HttpConfig {
   redisUrl: string | undefined;
   /** Prefix of every Redis key (several deployments can share one Redis). */
   redisPrefix: string;
+  /** The oauth mode's settings (present only in that mode). */
+  oauth: OAuthConfig | undefined;
+}
+
+export interface OAuthConfig {
+  /** The authorization server: the tokens' `iss`, named in the protected-resource metadata. */
+  issuer: string;
+  /** This resource (the tokens' `aud`), e.g. https://mcp.example.com/mcp. */
+  audience: string;
+  /** Where the issuer's signing keys are (default: {issuer}/.well-known/jwks.json). */
+  jwksUrl: string;
+  /** The claim that names the principal (default sub). */
+  principalClaim: string;
+  /** Principal → ezrouter key, as in the tokens file (unlisted principals use EZROUTER_API_KEY). */
+  keysFile: string | undefined;
 }
 
 const HOST_PATTERN = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/i;
@@ -136,7 +151,7 @@ const HTTP_VARIABLES = {
         .optional(),
     ),
     flag: '--auth',
-    help: 'tokens | byok | none (loopback only); required; oauth is not available yet',
+    help: 'tokens | byok | oauth | none (loopback only); required',
   },
   EZROUTER_HTTP_TOKENS_FILE: { schema: optionalText, flag: '--tokens-file', help: 'tokens mode: JSON file of token hashes -> principal and ezrouter key' },
   EZROUTER_HTTP_ALLOWED_HOSTS: { schema: listOf(parseHostValue, 'a host name or address with an optional :port'), flag: undefined, help: 'Host headers answered on /mcp (default: the bind address and localhost)' },
@@ -149,6 +164,11 @@ const HTTP_VARIABLES = {
   EZROUTER_HTTP_MAX_IN_FLIGHT: { schema: positive(256, 1, 100_000), flag: undefined, help: 'requests in flight in this process' },
   EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT: { schema: positive(16, 1, 100_000), flag: undefined, help: 'requests in flight per principal' },
   EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE: { schema: wholeCount(300, 1_000_000), flag: undefined, help: 'requests per minute per principal (0 = no limit)' },
+  EZROUTER_HTTP_OAUTH_ISSUER: { schema: optionalText.pipe(z.string().refine(isHttpUrl, 'must be an http(s) URL, e.g. https://login.example.com').optional()), flag: undefined, help: 'oauth mode: the authorization server (the tokens\' iss)' },
+  EZROUTER_HTTP_OAUTH_AUDIENCE: { schema: optionalText.pipe(z.string().refine(isHttpUrl, 'must be this resource\'s URL, e.g. https://mcp.example.com/mcp').optional()), flag: undefined, help: 'oauth mode: this resource (the tokens\' aud)' },
+  EZROUTER_HTTP_OAUTH_JWKS_URL: { schema: optionalText.pipe(z.string().refine(isHttpUrl, 'must be an http(s) URL').optional()), flag: undefined, help: 'oauth mode: the issuer\'s JWKS (default {issuer}/.well-known/jwks.json)' },
+  EZROUTER_HTTP_OAUTH_PRINCIPAL_CLAIM: { schema: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a claim name').optional().transform((v) => v ?? 'sub')), flag: undefined, help: 'oauth mode: the claim that names the principal' },
+  EZROUTER_HTTP_OAUTH_KEYS_FILE: { schema: optionalText, flag: undefined, help: 'oauth mode: JSON file mapping principals to ezrouter keys (others use EZROUTER_API_KEY)' },
   EZROUTER_REDIS_URL: {
     schema: optionalText.pipe(z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL, e.g. redis://redis:6379').optional()),
     flag: undefined,
@@ -199,8 +219,20 @@ export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
       'EZROUTER_HTTP_AUTH is not set: the HTTP mode never starts open. Choose tokens (with EZROUTER_HTTP_TOKENS_FILE), byok (callers send their own ezrouter key) or none (loopback only).',
     );
   }
+  let oauth: OAuthConfig | undefined;
   if (auth === 'oauth') {
-    throw new ConfigError('EZROUTER_HTTP_AUTH=oauth is not available yet in this version: choose tokens, byok or none.');
+    const issuer = value('EZROUTER_HTTP_OAUTH_ISSUER');
+    const audience = value('EZROUTER_HTTP_OAUTH_AUDIENCE');
+    if (issuer === undefined || audience === undefined) {
+      throw new ConfigError('EZROUTER_HTTP_AUTH=oauth needs EZROUTER_HTTP_OAUTH_ISSUER (the authorization server) and EZROUTER_HTTP_OAUTH_AUDIENCE (this resource\'s URL, the tokens\' aud).');
+    }
+    oauth = {
+      issuer,
+      audience,
+      jwksUrl: value('EZROUTER_HTTP_OAUTH_JWKS_URL') ?? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+      principalClaim: value('EZROUTER_HTTP_OAUTH_PRINCIPAL_CLAIM'),
+      keysFile: value('EZROUTER_HTTP_OAUTH_KEYS_FILE'),
+    };
   }
   if (auth === 'tokens' && tokensFile === undefined) {
     throw new ConfigError('EZROUTER_HTTP_AUTH=tokens needs EZROUTER_HTTP_TOKENS_FILE, the file that maps token hashes to principals.');
@@ -233,6 +265,7 @@ export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
     maxInFlight: value('EZROUTER_HTTP_MAX_IN_FLIGHT'),
     principalMaxInFlight: value('EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT'),
     principalRatePerMinute: value('EZROUTER_HTTP_PRINCIPAL_RATE_PER_MINUTE'),
+    oauth,
     redisUrl: value('EZROUTER_REDIS_URL'),
     redisPrefix: value('EZROUTER_REDIS_PREFIX'),
   };

@@ -1,0 +1,115 @@
+/**
+ * The oauth mode (issue 13): protected-resource metadata, JWTs checked against the issuer's JWKS
+ * (served on loopback by this test), issuer/audience/expiry, a claim naming the principal, the
+ * principal's ezrouter key upstream, and 401s that point to the metadata.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, startHttpHarness, toolCall, upstreamKeys, type HttpHarness } from './http-harness.js';
+
+const AUDIENCE = 'http://127.0.0.1/mcp';
+const CAROL_KEY = 'sk-carol-0000000000000000000000000003';
+
+let jwksServer: Server;
+let issuer: string;
+let signingKey: CryptoKey;
+let strangerKey: CryptoKey;
+let dir: string;
+let h: HttpHarness | undefined;
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('RS256');
+  signingKey = pair.privateKey;
+  strangerKey = (await generateKeyPair('RS256')).privateKey;
+  const jwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' };
+  jwksServer = createServer((req, res) => {
+    if (req.url === '/.well-known/jwks.json') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(jwksServer.address() as { port: number }).port}`;
+  dir = mkdtempSync(join(tmpdir(), 'ezrouter-oauth-'));
+  writeFileSync(join(dir, 'keys.json'), JSON.stringify({ principals: [{ principal: 'carol@example.com', api_key: CAROL_KEY }] }));
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => jwksServer.close(() => resolve()));
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function oauthHarness(): Promise<HttpHarness> {
+  h = await startHttpHarness({
+    env: {
+      EZROUTER_HTTP_AUTH: 'oauth',
+      EZROUTER_HTTP_OAUTH_ISSUER: issuer,
+      EZROUTER_HTTP_OAUTH_AUDIENCE: AUDIENCE,
+      EZROUTER_HTTP_OAUTH_PRINCIPAL_CLAIM: 'email',
+      EZROUTER_HTTP_OAUTH_KEYS_FILE: join(dir, 'keys.json'),
+    },
+    emulator: { extraKeys: [CAROL_KEY] },
+  });
+  return h;
+}
+
+function token(claims: { email?: string; iss?: string; aud?: string; exp?: number }, key: CryptoKey = signingKey): Promise<string> {
+  const jwt = new SignJWT({ email: claims.email ?? 'carol@example.com' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+    .setIssuer(claims.iss ?? issuer)
+    .setAudience(claims.aud ?? AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 300);
+  return jwt.sign(key);
+}
+
+describe('oauth mode', () => {
+  it('publishes the protected-resource metadata, without auth', async () => {
+    const t = await oauthHarness();
+    for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
+      const res = await fetch(`${t.base}${path}`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ resource: AUDIENCE, authorization_servers: [issuer], bearer_methods_supported: ['header'], resource_name: 'ezrouter-mcp' });
+    }
+  });
+
+  it('a valid token is accepted; the principal (from the email claim) calls with its own ezrouter key', async () => {
+    const t = await oauthHarness();
+    const client = await t.connect(bearer(await token({})));
+    const result = await client.callTool({ name: 'complete', arguments: { prompt: 'hi', model: 'gpt-5.2' } });
+    expect(result.isError).toBeFalsy();
+    expect(upstreamKeys(t.emulator)).toEqual([CAROL_KEY]);
+    // A principal not in the keys file uses the server's key.
+    const dave = await t.connect(bearer(await token({ email: 'dave@example.com' })));
+    await dave.callTool({ name: 'complete', arguments: { prompt: 'hi', model: 'gpt-5.2' } });
+    expect(upstreamKeys(t.emulator).at(-1)).toBe(t.emulator.apiKey);
+  });
+
+  it('no token, a wrong issuer, a wrong audience, an expired token and a foreign signature are each 401 with resource_metadata', async () => {
+    const t = await oauthHarness();
+    const bad = [
+      undefined,
+      await token({ iss: 'https://elsewhere.example' }),
+      await token({ aud: 'https://other.example/mcp' }),
+      await token({ exp: Math.floor(Date.now() / 1000) - 3600 }),
+      await token({}, strangerKey),
+      'not-a-jwt',
+    ];
+    for (const credential of bad) {
+      const res = await t.post(toolCall(1, 'list_models'), credential === undefined ? {} : bearer(credential));
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource"');
+    }
+    expect(t.emulator.count('/v1/')).toBe(0);
+    expect(t.logs.join('\n')).not.toMatch(/eyJ/); // no token in any log line
+  });
+});
