@@ -67,7 +67,7 @@ function product(emulator: HostedEmulator, extra: Record<string, string> = {}): 
       EZROUTER_BASE_URL: emulator.url,
       EZROUTER_HTTP_AUTH: 'none',
       EZROUTER_HTTP_PORT: '0',
-      EZROUTER_LOG_LEVEL: 'warn',
+      EZROUTER_LOG_LEVEL: 'info', // the listening line, and one access line per request as in production
       EZROUTER_MAX_CONCURRENCY: '1024',
       EZROUTER_HTTP_MAX_IN_FLIGHT: '4096',
       EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT: '4096',
