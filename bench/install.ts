@@ -26,11 +26,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, coldStart } from './lib/mcp.js';
 import { median, round } from './lib/stats.js';
+import { freePort } from '../test/support/redis-server.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -81,16 +81,6 @@ function sh(command: string, argv: string[], options: { cwd?: string; env?: Node
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Bytes of every file under a folder: apparent sizes, and blocks allocated on disk (what `du` counts). */
 function sizeOf(dir: string): { fileBytes: number; diskBytes: number } {
