@@ -22,6 +22,8 @@ export const DEFAULT_MAX_ANSWER_CHARS = 1_000_000;
  * a burst of large answers take the process's memory.
  */
 export const DEFAULT_MAX_CONCURRENCY = 16;
+/** Calls waiting behind EZROUTER_MAX_CONCURRENCY (each holds its request, ~60 KiB): past this, refused at once. */
+export const DEFAULT_MAX_QUEUE = 256;
 /**
  * Answers kept for `ezrouter://answers/{id}` (the ones too long for a client, and background
  * jobs'): 64 Mi characters in all (at most 128 MiB of memory), each for an hour, least recently
@@ -56,6 +58,8 @@ export interface Config {
   maxAnswerChars: number;
   /** Upstream completions in flight at once; more wait for a slot (EZROUTER_MAX_CONCURRENCY). */
   maxConcurrency: number;
+  /** Calls waiting for a slot at most; past it a call is refused at once (EZROUTER_MAX_QUEUE). */
+  maxQueue: number;
   /** Overrides the calling client's result size budget, bytes (EZROUTER_RESULT_BUDGET_BYTES). */
   resultBudgetBytes: number | undefined;
   /** Overrides the calling client's call time limit, ms; 0 = none (EZROUTER_CLIENT_TIMEOUT_MS). */
@@ -179,6 +183,7 @@ const VARIABLES = {
     schema: wholeCount(DEFAULT_MAX_CONCURRENCY, 1024).pipe(z.number().min(1, 'must be at least 1')),
     flag: '--max-concurrency',
   },
+  EZROUTER_MAX_QUEUE: { schema: wholeCount(DEFAULT_MAX_QUEUE, 1_000_000), flag: '--max-queue' },
   EZROUTER_RESULT_BUDGET_BYTES: { schema: optionalWhole(4_096, 64 * 1024 * 1024, ' of bytes'), flag: '--result-budget-bytes' },
   EZROUTER_CLIENT_TIMEOUT_MS: { schema: optionalWhole(0, 2_147_483_647, ' of milliseconds (0: the client has no limit)'), flag: '--client-timeout-ms' },
   EZROUTER_ANSWER_STORE_CHARS: { schema: wholeCount(DEFAULT_ANSWER_STORE_CHARS, 1024 * 1024 * 1024), flag: '--answer-store-chars' },
@@ -227,6 +232,7 @@ export function loadConfig(env: Env): Readonly<Config> {
     anthropicMaxTokens: value('EZROUTER_ANTHROPIC_MAX_TOKENS'),
     maxAnswerChars: value('EZROUTER_MAX_ANSWER_CHARS'),
     maxConcurrency: value('EZROUTER_MAX_CONCURRENCY'),
+    maxQueue: value('EZROUTER_MAX_QUEUE'),
     resultBudgetBytes: value('EZROUTER_RESULT_BUDGET_BYTES'),
     clientTimeoutMs: value('EZROUTER_CLIENT_TIMEOUT_MS'),
     answerStoreChars: value('EZROUTER_ANSWER_STORE_CHARS'),

@@ -21,7 +21,7 @@ import { EzrouterClient } from '../src/ezrouter/client.js';
 import { silentLogger } from '../src/log.js';
 import { createRedactor } from '../src/redact.js';
 import { createServer } from '../src/server.js';
-import { errorMeta, startHarness, textOf, type Harness } from './harness.js';
+import { errorMeta, startHarness, textOf, waitFor, type Harness } from './harness.js';
 
 /** A key with characters that URL-encoding changes, so its encoded form is a distinct needle. */
 const KEY = 'sk-h0st+ile/Key=0123456789abcdefABCDEFxyz';
@@ -466,6 +466,21 @@ describe('6. bounded under pressure', () => {
     await cancelled;
     await slow;
     expect(t.emulator.count('/v1/chat')).toBe(1);
+  });
+
+  it('past EZROUTER_MAX_QUEUE waiting calls, a call is refused at once (rate_limited), not queued', async () => {
+    const t = await harness({ env: { EZROUTER_MAX_CONCURRENCY: '1', EZROUTER_MAX_QUEUE: '1', EZROUTER_TIMEOUT_MS: '800', EZROUTER_MAX_RETRIES: '0' } });
+    t.emulator.script({ kind: 'stall' });
+    const holder = t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    await waitFor(() => (t.emulator.count('/v1/chat') === 1 ? true : undefined));
+    const queued = t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const refused = await t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    expect(errorMeta(refused)).toMatchObject({ code: 'rate_limited', retryable: true });
+    expect(textOf(refused)).toMatch(/ezrouter-mcp is busy: 1 calls are in flight and 1 more are waiting/);
+    await Promise.all([holder, queued]);
+    // The holder and, once it timed out, the queued call went upstream; the refused one never did.
+    expect(t.emulator.count('/v1/chat')).toBe(2);
   });
 
   it('a huge catalog is paginated in resources/list; completion reports total and hasMore truthfully', async () => {

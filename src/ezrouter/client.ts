@@ -8,7 +8,7 @@ import { excerpt } from '../redact.js';
 import { parseBalance, type Balance } from './balance.js';
 import { CallScope } from './call-scope.js';
 import { Catalog, chooseSurface, isClaudeModel, suggestModels, type CatalogSnapshot } from './catalog.js';
-import { ConcurrencyLimit } from './concurrency.js';
+import { ConcurrencyLimit, QueueFullError } from './concurrency.js';
 import { CallCancelledError, EzrouterError } from './errors.js';
 import { isRecord } from './json.js';
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
@@ -91,7 +91,7 @@ export class EzrouterClient {
     }
     const { config } = options;
     this.apiKey = config.apiKey;
-    this.slots = new ConcurrencyLimit(config.maxConcurrency);
+    this.slots = new ConcurrencyLimit(config.maxConcurrency, config.maxQueue);
     this.dispatcher = holdDispatcher(config, options.dispatcher);
     this.catalogListeners = new Set();
     this.http = new HttpClient({
@@ -143,6 +143,12 @@ export class EzrouterClient {
     try {
       // A slot among EZROUTER_MAX_CONCURRENCY: the wait is part of the call (deadline, cancel).
       release = await this.slots.acquire(scope.signal).catch((reason: unknown) => {
+        if (reason instanceof QueueFullError) {
+          throw new EzrouterError({
+            code: 'rate_limited',
+            message: `ezrouter-mcp is busy: ${this.slots.max} calls are in flight and ${reason.waiting} more are waiting (EZROUTER_MAX_CONCURRENCY, EZROUTER_MAX_QUEUE): try again shortly.`,
+          });
+        }
         throw this.classify(reason, scope, 'the queue of calls waiting for a slot');
       });
       const surface = options.surface === 'auto' ? await this.autoSurface(req.model, scope) : options.surface;

@@ -1,14 +1,26 @@
 /**
  * A bound on the upstream calls in flight at once (EZROUTER_MAX_CONCURRENCY): callers past it
- * wait in arrival order. The wait belongs to the call — its deadline and cancellation end it —
- * so a queued call fails exactly as a slow one would.
+ * wait in arrival order, at most `maxWaiting` of them (EZROUTER_MAX_QUEUE) — past that a call
+ * is refused at once, so a burst cannot pile up memory behind the bound. The wait belongs to the
+ * call — its deadline and cancellation end it — so a queued call fails exactly as a slow one would.
  */
+
+/** The queue of waiting calls is full. */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+  constructor(readonly waiting: number) {
+    super(`${waiting} calls are already waiting for a slot`);
+  }
+}
 
 export class ConcurrencyLimit {
   private active = 0;
   private readonly waiting: { grant: () => void; signal: AbortSignal; onAbort: () => void }[] = [];
 
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    readonly maxWaiting: number = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Calls in flight now, and calls waiting for a slot. */
   get stats(): { active: number; waiting: number } {
@@ -25,6 +37,7 @@ export class ConcurrencyLimit {
       this.active++;
       return Promise.resolve(this.releaser());
     }
+    if (this.waiting.length >= this.maxWaiting) return Promise.reject(new QueueFullError(this.waiting.length));
     return new Promise((resolve, reject) => {
       const entry = {
         signal,
