@@ -122,6 +122,8 @@ async function successResult(completion: Completion, request: CompletionRequest,
     shown['reasoning'] = kept;
     if (kept.length < reasoning.length) notes.push(`The reasoning has ${reasoning.length.toLocaleString('en-US')} characters; its first ${kept.length.toLocaleString('en-US')} fit in this result.`);
   }
+  // Redacted here as well as at the edge: the budget is measured on the text as it will be sent
+  // (a whole-token mask can be longer than a short key), and the answer store keeps no key.
   return fitAnswer({ text: ctx.redact.secretOnly(text), fields: shown, notes, summary: summary(completion), model: completion.model }, budget, ctx.answers);
 }
 
