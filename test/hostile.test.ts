@@ -448,24 +448,31 @@ describe('6. bounded under pressure', () => {
   });
 
   it('the call deadline covers the wait for a slot, and a call cancelled in the queue never goes upstream', async () => {
-    const t = await harness({ env: { EZROUTER_MAX_CONCURRENCY: '1', EZROUTER_TIMEOUT_MS: '600', EZROUTER_MAX_RETRIES: '0' } });
+    // A background job runs on EZROUTER_TIMEOUT_MS (20 s) and holds the only slot; plain calls get
+    // the client's shorter deadline (EZROUTER_CLIENT_TIMEOUT_MS 2,600 minus the 2,000 margin = 600 ms),
+    // so they end while the slot is still taken: no two deadlines race for it.
+    const t = await harness({ env: { EZROUTER_MAX_CONCURRENCY: '1', EZROUTER_TIMEOUT_MS: '20000', EZROUTER_IDLE_TIMEOUT_MS: '20000', EZROUTER_CLIENT_TIMEOUT_MS: '2600', EZROUTER_MAX_RETRIES: '0' } });
     t.emulator.script({ kind: 'stall' });
-    const holder = t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
-    const queued = t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
-    const [first, second] = await Promise.all([holder, queued]);
-    expect(errorMeta(first)?.code).toBe('timeout');
-    expect(errorMeta(second)?.code).toBe('timeout');
-    expect(t.emulator.count('/v1/chat')).toBe(1);
+    const started = await t.call('complete', { prompt: 'x', model: 'gpt-5.2', background: true });
+    const { id } = structured(started)['job'] as { id: string };
+    const holding = await waitFor(() => t.emulator.requests.find((r) => r.path === '/v1/chat/completions'));
 
-    t.emulator.reset();
-    t.emulator.script({ kind: 'stall' });
-    const slow = t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    const queued = await t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    expect(errorMeta(queued)?.code).toBe('timeout');
+    expect(textOf(queued)).toMatch(/waited its whole deadline \(600 ms\) for a free slot and never reached ezrouter/);
+
     const controller = new AbortController();
     const cancelled = t.call('complete', { prompt: 'x', model: 'gpt-5.2' }, { signal: controller.signal }).catch((e: unknown) => e);
     setTimeout(() => controller.abort(), 50);
-    await cancelled;
-    await slow;
+    expect(await cancelled).toBeInstanceOf(Error);
     expect(t.emulator.count('/v1/chat')).toBe(1);
+
+    // Freeing the slot: the job's upstream request closes, and the next call is the second to go upstream.
+    await t.call('complete', { job_id: id, cancel: true });
+    expect(await holding.closed).toEqual({ aborted: true });
+    const after = await t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    expect(after.isError).toBeFalsy();
+    expect(t.emulator.count('/v1/chat')).toBe(2);
   });
 
   it('past EZROUTER_MAX_QUEUE waiting calls, a call is refused at once (rate_limited), not queued', async () => {

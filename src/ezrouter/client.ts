@@ -149,6 +149,14 @@ export class EzrouterClient {
             message: `ezrouter-mcp is busy: ${this.slots.max} calls are in flight and ${reason.waiting} more are waiting (EZROUTER_MAX_CONCURRENCY, EZROUTER_MAX_QUEUE): try again shortly.`,
           });
         }
+        if (scope.reason === 'deadline') {
+          // Say where the time went: the call never reached ezrouter.
+          throw new EzrouterError({
+            code: 'timeout',
+            message: `The call waited its whole deadline (${scope.timeoutMs} ms) for a free slot and never reached ezrouter: ${this.slots.max} calls were in flight (EZROUTER_MAX_CONCURRENCY). Try again shortly, or raise EZROUTER_MAX_CONCURRENCY.`,
+            cause: reason,
+          });
+        }
         throw this.classify(reason, scope, 'the queue of calls waiting for a slot');
       });
       const surface = options.surface === 'auto' ? await this.autoSurface(req.model, scope) : options.surface;
