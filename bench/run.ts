@@ -312,17 +312,17 @@ async function clientPeak(emu: HostedEmulator, mode: 'product' | 'raw', points: 
 async function memory(emu: HostedEmulator): Promise<void> {
   const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
   const section = 'memory: peak RSS (VmHWM) of the process';
-  const serverPeak = async (points: number, chunkChars: number): Promise<{ idle: number; peak: number; bytes: number }> => {
+  const serverPeak = async (points: number, chunkChars: number, nodeArgs: string[] = process.env["BENCH_NODE_ARGS"]?.split(" ") ?? []): Promise<{ idle: number; peak: number; bytes: number }> => {
     // A 10 MiB answer is a ~21 MiB result message (text and structuredContent.text): more than
     // the SDK client accepts by default (10 MiB), so this client's buffer is raised.
-    const session = await startStdioServer(env, { maxBufferSize: 256 * 1024 * 1024 });
+    const session = await startStdioServer(env, { maxBufferSize: 256 * 1024 * 1024, nodeArgs });
     try {
       await session.call({ prompt: PROMPT, model: MODEL.openai, surface: 'openai' });
       const idle = memoryOf(session.pid).peakMiB;
       await emu.script({ kind: 'stream', chunkChars }, { gen: { length: points } });
       const result = await session.call({ prompt: PROMPT, model: MODEL.openai, surface: 'openai', max_tokens: MAX_TOKENS });
       const text = (result.structuredContent as { text?: string } | undefined)?.text ?? '';
-      if (text !== answerText(points)) throw new Error(`memory: answer of ${points} code points came back wrong`);
+      if (text !== answerText(points)) throw new Error(`memory: answer of ${points} code points came back wrong: ${text.length} chars, ${JSON.stringify(result).slice(0, 600)}`);
       return { idle, peak: memoryOf(session.pid).peakMiB, bytes: Buffer.byteLength(text) };
     } finally {
       await session.close();
@@ -414,18 +414,20 @@ async function idleMemory(emu: HostedEmulator): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 4c. Memory per in-flight call: N slow calls (40 frames, 40 ms apart) in flight at once
-// through one server; VmRSS mid-stream against the same server idle. At most
-// EZROUTER_MAX_CONCURRENCY (default 16) upstream calls run at once; the rest wait for a slot.
+// 4c. Memory per in-flight call: N slow calls (40 frames, 40 ms apart) sent at once through one
+// server; VmRSS mid-stream against the same server idle. At most EZROUTER_MAX_CONCURRENCY
+// (default 16) upstream calls run at once, at most EZROUTER_MAX_QUEUE (default 256) wait for a
+// slot, and the rest are refused at once (rate_limited): past limit + queue, memory stays flat.
 
 async function inflightMemory(emu: HostedEmulator): Promise<void> {
-  const limit = loadConfig({}).maxConcurrency; // EZROUTER_MAX_CONCURRENCY's default
+  const { maxConcurrency: limit, maxQueue } = loadConfig({}); // the defaults
   const env = { EZROUTER_API_KEY: emu.apiKey, EZROUTER_BASE_URL: emu.url, EZROUTER_LOG_LEVEL: 'silent' };
   const text = answerText(160);
   const callArgs = { prompt: PROMPT, model: MODEL.openai, surface: 'openai', max_tokens: MAX_TOKENS };
-  const section = `memory: calls in flight at once through one server (VmRSS mid-stream; limit ${limit} upstream)`;
-  const levels = [limit, 4 * limit, 16 * limit];
-  const measured: { n: number; during: number; perCallKiB: number }[] = [];
+  const section = `memory: calls sent at once through one server (VmRSS mid-stream; ${limit} upstream, ${maxQueue} waiting at most)`;
+  const full = limit + maxQueue;
+  const levels = [limit, full, 4 * full];
+  const measured: { n: number; answered: number; refused: number; during: number; perCallKiB: number }[] = [];
   const session = await startStdioServer(env);
   try {
     for (let i = 0; i < 5; i++) await session.call({ prompt: PROMPT, model: MODEL.openai, surface: 'openai' });
@@ -433,26 +435,30 @@ async function inflightMemory(emu: HostedEmulator): Promise<void> {
     const idle = median([0, 1, 2].map(() => memoryOf(session.pid).rssMiB));
     row(section, 'idle (after 5 small calls)', idle, 'MiB');
     for (const n of levels) {
-      await emu.script({ kind: 'stream', text, chunkChars: CHUNK_CHARS, frameDelayMs: 40 }, { times: n });
+      const admitted = Math.min(n, full);
+      await emu.script({ kind: 'stream', text, chunkChars: CHUNK_CHARS, frameDelayMs: 40 }, { times: admitted });
       const calls = Array.from({ length: n }, () => session.call(callArgs));
-      await settle(900); // the first `limit` calls mid-stream (a stream lasts ~1.6 s), the rest waiting
+      await settle(900); // the first `limit` calls mid-stream (a stream lasts ~1.6 s), the rest waiting or refused
       const during = memoryOf(session.pid).rssMiB;
-      const texts = await Promise.all(calls);
-      if (!texts.every((r) => (r.structuredContent as { text?: string } | undefined)?.text === text)) throw new Error(`inflight: ${n} calls came back wrong`);
-      const perCall = ((during - idle) * 1024) / n;
-      row(section, `${n} calls${n > limit ? ` (${limit} upstream, ${n - limit} waiting)` : ' (all upstream)'}`, during, 'MiB', `+${round(during - idle, 1)} MiB`, `${round(perCall, 1)} KiB per call`);
-      measured.push({ n, during, perCallKiB: perCall });
+      const results = await Promise.all(calls);
+      const answered = results.filter((r) => (r.structuredContent as { text?: string } | undefined)?.text === text).length;
+      const refused = results.filter((r) => r.isError && (r._meta as { error?: { code?: string } } | undefined)?.error?.code === 'rate_limited').length;
+      if (answered !== admitted || answered + refused !== n) throw new Error(`inflight: of ${n} calls ${answered} answered and ${refused} were refused; expected ${admitted} and ${n - admitted}`);
+      const perCall = ((during - idle) * 1024) / admitted;
+      const shape = n <= limit ? ' (all upstream)' : ` (${limit} upstream, ${admitted - limit} waiting${refused ? `, ${refused} refused` : ''})`;
+      row(section, `${n} calls${shape}`, during, 'MiB', `+${round(during - idle, 1)} MiB`, `${round(perCall, 1)} KiB per admitted call`);
+      measured.push({ n, answered, refused, during, perCallKiB: perCall });
       await settle(300);
     }
-    // Bounded: past the limit, more calls should cost (almost) nothing more: the growth with
-    // 16× the limit requested stays within 1.1× the growth at the limit.
-    const atLimit = measured[0]!.during - idle;
+    // Bounded: past limit + queue, more calls cost (almost) nothing more: the growth with 4× that
+    // many sent stays within 1.1× the growth with the queue just full.
+    const atFull = measured[1]!.during - idle;
     const atMost = measured[2]!.during - idle;
     target(
-      `memory per in-flight call; bounded past the limit (${limit})`,
-      `${16 * limit} requested ≤ 1.1 × the growth at ${limit}`,
-      `${round(measured[0]!.perCallKiB, 1)} KiB/call at ${limit}; +${round(atLimit, 1)} MiB at ${limit}, +${round(atMost, 1)} MiB at ${16 * limit} (${round(atMost / atLimit, 2)}×)`,
-      atMost <= 1.1 * atLimit,
+      `memory per in-flight call; bounded past EZROUTER_MAX_CONCURRENCY + EZROUTER_MAX_QUEUE (${limit} + ${maxQueue})`,
+      `${4 * full} sent ≤ 1.1 × the growth at ${full}`,
+      `${round(measured[0]!.perCallKiB, 1)} KiB/call at ${limit} upstream; +${round(measured[0]!.during - idle, 1)} MiB at ${limit}, +${round(atFull, 1)} MiB at ${full}, +${round(atMost, 1)} MiB at ${4 * full} (${round(atMost / atFull, 2)}×)`,
+      atMost <= 1.1 * atFull,
     );
     results['inflight'] = { idle, measured };
   } finally {

@@ -26,8 +26,15 @@ export async function startStdioServer(
     // The SDK client drops a message over 10 MiB by default (and closes the connection).
     ...(options.maxBufferSize !== undefined ? { maxBufferSize: options.maxBufferSize } : {}),
     // The bench's answers go up to 10 Mi characters: past the server's default cap (which keeps
-    // results deliverable to clients with a 10 MiB message limit), so the cap is raised here.
-    env: { PATH: process.env['PATH'] ?? '', EZROUTER_MAX_ANSWER_CHARS: String(32 * 1024 * 1024), ...env },
+    // results deliverable to clients with a 10 MiB message limit), so the cap is raised here, and
+    // so is the result budget (the bench's client is an unknown one, whose budget is 20 KiB), so
+    // that every answer comes back whole and the bench can check it.
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      EZROUTER_MAX_ANSWER_CHARS: String(32 * 1024 * 1024),
+      EZROUTER_RESULT_BUDGET_BYTES: String(64 * 1024 * 1024),
+      ...env,
+    },
     stderr: process.env['BENCH_SERVER_STDERR'] ? 'inherit' : 'ignore',
   });
   const client = new Client({ name: 'ezrouter-mcp-bench', version: '0.0.0' });
