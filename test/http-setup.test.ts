@@ -57,11 +57,21 @@ describe('config <client> --url', () => {
     expect(setup('cursor', {}, { EZROUTER_HTTP_TOKEN: TOKEN }).stdout).not.toContain(TOKEN);
   });
 
-  it('claude-desktop has no remote form with headers: exit 2 with what to do instead', () => {
+  it('claude-desktop: the custom connector steps (an oauth server, reachable from Anthropic\'s cloud); no file form, no token', () => {
     const r = setup('claude-desktop');
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/Connectors/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Settings -> Connectors -> Add custom connector');
+    expect(r.stdout).toContain(`Remote MCP server URL: ${URL_}`);
+    expect(r.stdout).toMatch(/EZROUTER_HTTP_AUTH=oauth/);
+    expect(r.stdout).toMatch(/from Anthropic's cloud/);
+    expect(r.stderr).toBe('');
+    for (const extra of [{ json: true }, { inlineKey: true }]) {
+      const refused = setup('claude-desktop', extra, { EZROUTER_HTTP_TOKEN: TOKEN });
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/connectors in its settings/);
+      expect(refused.stderr).not.toContain(TOKEN);
+    }
   });
 
   it('the arguments: --url takes an http(s) URL', () => {

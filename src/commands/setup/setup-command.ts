@@ -139,13 +139,7 @@ const GUIDES: Record<ClientId, GuideBuilder> = {
 /** `config <client> --url <url>`: the client connects to a running HTTP endpoint with a bearer token. */
 function runRemoteSetup(options: SetupCommandOptions & { url: string }, io: CommandIo): number {
   const { client } = options;
-  if (client === 'claude-desktop') {
-    io.stderr(
-      'ezrouter-mcp: Claude Desktop adds remote servers as connectors (Settings -> Connectors), which sign in with OAuth and send no custom headers;\n' +
-        'this server\'s HTTP mode does not offer OAuth yet. Use the local form instead: ezrouter-mcp config claude-desktop\n',
-    );
-    return 2;
-  }
+  if (client === 'claude-desktop') return desktopConnector(options, io);
   let inlineToken: string | undefined;
   if (options.inlineKey) {
     inlineToken = io.env[TOKEN_VARIABLE]?.trim();
@@ -164,6 +158,39 @@ function runRemoteSetup(options: SetupCommandOptions & { url: string }, io: Comm
   if (inlineToken !== undefined) {
     io.stderr('ezrouter-mcp: this snippet contains your bearer token: keep it out of version control and screenshots.\n');
   }
+  return 0;
+}
+
+/**
+ * Claude Desktop's remote servers are custom connectors, added in its settings and brokered from
+ * Anthropic's cloud; they sign in with OAuth and send no custom headers, so there is no file to
+ * write and no token to inline: the steps, for a server running EZROUTER_HTTP_AUTH=oauth.
+ * Sources: support.claude.com/en/articles/11175166 (network requirements) and
+ * support.claude.com/en/articles/11503834 (Settings > Connectors, DCR, custom client ID).
+ */
+function desktopConnector(options: SetupCommandOptions & { url: string }, io: CommandIo): number {
+  if (options.json || options.inlineKey) {
+    io.stderr(
+      `ezrouter-mcp: Claude Desktop adds remote servers as connectors in its settings (no configuration file, no token): run \`ezrouter-mcp config claude-desktop --url ${options.url}\` without ${options.json ? '--json' : '--inline-key'} for the steps.\n`,
+    );
+    return 2;
+  }
+  io.stdout(
+    [
+      'Claude Desktop: a remote server is a custom connector, added in Claude itself (claude_desktop_config.json only holds local servers):',
+      '',
+      '  1. Settings -> Connectors -> Add custom connector',
+      `  2. Name: ${SERVER_NAME}    Remote MCP server URL: ${options.url}`,
+      '  3. Connect, and sign in with your organisation\'s identity provider.',
+      '',
+      '- The server must run with EZROUTER_HTTP_AUTH=oauth: connectors sign in with OAuth and send no custom header, so a bearer token from a tokens file cannot reach it.',
+      `- Claude reaches ${options.url} from Anthropic's cloud, not from this computer: it must be reachable from the public internet (or allowlist Anthropic's IP ranges).`,
+      '- If your identity provider does not offer dynamic client registration, enter a client ID and secret under Advanced settings.',
+      '- On Team and Enterprise plans an Owner adds the connector for the organisation first; members then connect to it.',
+      '- Without OAuth, use the local form instead: ezrouter-mcp config claude-desktop',
+      '',
+    ].join('\n'),
+  );
   return 0;
 }
 
