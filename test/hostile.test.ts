@@ -476,18 +476,22 @@ describe('6. bounded under pressure', () => {
   });
 
   it('past EZROUTER_MAX_QUEUE waiting calls, a call is refused at once (rate_limited), not queued', async () => {
-    const t = await harness({ env: { EZROUTER_MAX_CONCURRENCY: '1', EZROUTER_MAX_QUEUE: '1', EZROUTER_TIMEOUT_MS: '800', EZROUTER_MAX_RETRIES: '0' } });
+    // As above: a background job (on EZROUTER_TIMEOUT_MS) holds the only slot for the whole test;
+    // plain calls get the client's 600 ms deadline.
+    const t = await harness({ env: { EZROUTER_MAX_CONCURRENCY: '1', EZROUTER_MAX_QUEUE: '1', EZROUTER_TIMEOUT_MS: '20000', EZROUTER_IDLE_TIMEOUT_MS: '20000', EZROUTER_CLIENT_TIMEOUT_MS: '2600', EZROUTER_MAX_RETRIES: '0' } });
     t.emulator.script({ kind: 'stall' });
-    const holder = t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    const started = await t.call('complete', { prompt: 'x', model: 'gpt-5.2', background: true });
+    const { id } = structured(started)['job'] as { id: string };
     await waitFor(() => (t.emulator.count('/v1/chat') === 1 ? true : undefined));
     const queued = t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const refused = await t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
     expect(errorMeta(refused)).toMatchObject({ code: 'rate_limited', retryable: true });
     expect(textOf(refused)).toMatch(/ezrouter-mcp is busy: 1 calls are in flight and 1 more are waiting/);
-    await Promise.all([holder, queued]);
-    // The holder and, once it timed out, the queued call went upstream; the refused one never did.
-    expect(t.emulator.count('/v1/chat')).toBe(2);
+    // The queued call waited (and timed out there); only the job ever went upstream.
+    expect(textOf(await queued)).toMatch(/for a free slot and never reached ezrouter/);
+    await t.call('complete', { job_id: id, cancel: true });
+    expect(t.emulator.count('/v1/chat')).toBe(1);
   });
 
   it('a huge catalog is paginated in resources/list; completion reports total and hasMore truthfully', async () => {
