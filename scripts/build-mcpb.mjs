@@ -14,7 +14,7 @@
  * 2. Starts the staged server and asks it `tools/list` through the SDK client: the manifest's
  *    tools (names, descriptions; titles under _meta, which the manifest's tool entries have no
  *    field for) are the code's own, so they never drift.
- * 3. Writes manifest.json: the node server and its mcp_config (`node ${__dirname}/dist/cli.js`),
+ * 3. Writes manifest.json: the long description (its tool list, too, from tools/list), the node server and its mcp_config (`node ${__dirname}/dist/cli.js`),
  *    user_config (the API key as a required, sensitive string, which Claude Desktop keeps in the
  *    OS keychain; base URL, default model and call timeout optional, with the server's own
  *    defaults) mapped to the server's environment, compatibility (platforms, node from
@@ -67,6 +67,21 @@ async function toolsOf(stage) {
   }
 }
 
+/**
+ * The manifest's long description, its tool list built from `tools/list` (names and titles), so a
+ * tool added to the server cannot be missing from it.
+ */
+function longDescription(tools) {
+  const list = tools.map((t) => `\`${t.name}\` (${lowerFirst(t.title ?? t.name)})`);
+  return (
+    'Ask any model on the ezrouter LLM gateway (Claude, GPT, DeepSeek, GLM, Kimi, Gemini…) from Claude, and get the whole answer back with token usage, with progress while it streams. ' +
+    `Tools: ${list.join(', ')}. ` +
+    "One ezrouter API key (it starts with sk-) covers every model; Claude Desktop keeps it in your operating system's keychain."
+  );
+}
+
+const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+
 async function main() {
   for (const file of ['dist/cli.js', 'dist/bundle-meta.json', 'THIRD_PARTY_NOTICES.md', 'assets/icon.png', 'LICENSE']) {
     if (!existsSync(join(ROOT, file))) fail(`${file} is missing: run \`npm run build\` first (or \`npm run bundle:mcpb\`, which does)`);
@@ -98,8 +113,7 @@ async function main() {
       display_name: 'ezrouter',
       version: PKG.version,
       description: PKG.description,
-      long_description:
-        'Ask any model on the ezrouter LLM gateway (Claude, GPT, DeepSeek, GLM, Kimi, Gemini…) from Claude: `complete` returns the whole answer with token usage, streaming progress while it arrives; `list_models` shows the live catalog; `get_balance` the account balance. One ezrouter API key (it starts with sk-) covers every model; Claude Desktop keeps it in your operating system\'s keychain.',
+      long_description: longDescription(tools),
       author: { name: 'ezrouter', url: 'https://www.ezrouter.dev' },
       repository: { type: 'git', url: repo },
       homepage: repo,

@@ -31,6 +31,7 @@ interface Manifest {
   manifest_version: string;
   name: string;
   version: string;
+  long_description: string;
   icon: string;
   server: { type: string; entry_point: string; mcp_config: { command: string; args: string[]; env: Record<string, string> } };
   tools: { name: string; description?: string }[];
@@ -201,7 +202,9 @@ describe('the MCPB bundle (npm run bundle:mcpb)', () => {
       } finally {
         await source.close();
       }
-      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['complete', 'list_models', 'get_balance']));
+      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['complete', 'compare', 'list_models', 'get_balance']));
+      // The long description names every tool (generated from tools/list, so none can go missing).
+      for (const tool of tools) expect(manifest.long_description, tool.name).toContain(`\`${tool.name}\``);
       const result = (await client.callTool({ name: 'complete', arguments: { prompt: 'from the extension', model: 'claude-sonnet-4-6' } })) as CallToolResult;
       expect(result.isError).toBeFalsy();
       expect(result.content[0]).toEqual({ type: 'text', text: defaultReply('claude-sonnet-4-6', 'from the extension') });
