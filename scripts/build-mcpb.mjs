@@ -3,13 +3,18 @@
  * `npm run bundle:mcpb` (after `npm run build`): the Claude Desktop extension,
  * `ezrouter-mcp-<version>.mcpb`, made with the official tooling (@anthropic-ai/mcpb).
  *
- * 1. Stages only what runs: dist/cli.js and dist/chunks/ (the bundled command: no node_modules
- *    needed), a package.json reduced to what Node and the server read (name, version, "type"),
- *    LICENSE, THIRD_PARTY_NOTICES.md and assets/icon.png.
+ * 1. Stages only what runs: dist/cli.js and the chunks the stdio server can load (the bundled
+ *    command: no node_modules needed), a package.json reduced to what Node and the server read
+ *    (name, version, "type"), LICENSE, THIRD_PARTY_NOTICES.md and assets/icon.png. The chunks are
+ *    the closure computed from the build's metafile (dist/bundle-meta.json, scripts/bundle-graph.mjs):
+ *    cli.js with its static imports, plus the stdio transport's chunk with everything it imports,
+ *    statically or lazily. Claude Desktop only ever runs `node dist/cli.js` (mcp_config below), the
+ *    stdio server, so the chunks of `doctor`, `config` and the HTTP mode (its Redis client, JWT
+ *    library and server) are left out; those commands are for the npm package.
  * 2. Starts the staged server and asks it `tools/list` through the SDK client: the manifest's
  *    tools (names, descriptions; titles under _meta, which the manifest's tool entries have no
  *    field for) are the code's own, so they never drift.
- * 3. Writes manifest.json: the node server and its mcp_config (`node ${__dirname}/dist/cli.js`),
+ * 3. Writes manifest.json: the long description (its tool list, too, from tools/list), the node server and its mcp_config (`node ${__dirname}/dist/cli.js`),
  *    user_config (the API key as a required, sensitive string, which Claude Desktop keeps in the
  *    OS keychain; base URL, default model and call timeout optional, with the server's own
  *    defaults) mapped to the server's environment, compatibility (platforms, node from
@@ -19,13 +24,14 @@
  *   node scripts/build-mcpb.mjs [--out-dir=DIR]   (default: the repository root)
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { stdioFiles } from './bundle-graph.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -61,17 +67,34 @@ async function toolsOf(stage) {
   }
 }
 
+/**
+ * The manifest's long description, its tool list built from `tools/list` (names and titles), so a
+ * tool added to the server cannot be missing from it.
+ */
+function longDescription(tools) {
+  const list = tools.map((t) => `\`${t.name}\` (${lowerFirst(t.title ?? t.name)})`);
+  return (
+    'Ask any model on the ezrouter LLM gateway (Claude, GPT, DeepSeek, GLM, Kimi, Gemini…) from Claude, and get the whole answer back with token usage, with progress while it streams. ' +
+    `Tools: ${list.join(', ')}. ` +
+    "One ezrouter API key (it starts with sk-) covers every model; Claude Desktop keeps it in your operating system's keychain."
+  );
+}
+
+const lowerFirst = (text) => text.charAt(0).toLowerCase() + text.slice(1);
+
 async function main() {
-  for (const file of ['dist/cli.js', 'THIRD_PARTY_NOTICES.md', 'assets/icon.png', 'LICENSE']) {
+  for (const file of ['dist/cli.js', 'dist/bundle-meta.json', 'THIRD_PARTY_NOTICES.md', 'assets/icon.png', 'LICENSE']) {
     if (!existsSync(join(ROOT, file))) fail(`${file} is missing: run \`npm run build\` first (or \`npm run bundle:mcpb\`, which does)`);
   }
+  const meta = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle-meta.json'), 'utf8'));
   const stage = mkdtempSync(join(tmpdir(), 'ezrouter-mcpb-'));
   try {
+    const files = stdioFiles(meta.cli, meta.entry, meta.stdio);
     mkdirSync(join(stage, 'dist', 'chunks'), { recursive: true });
-    cpSync(join(ROOT, 'dist', 'cli.js'), join(stage, 'dist', 'cli.js'));
-    for (const chunk of readdirSync(join(ROOT, 'dist', 'chunks')).filter((f) => f.endsWith('.js'))) {
-      cpSync(join(ROOT, 'dist', 'chunks', chunk), join(stage, 'dist', 'chunks', chunk));
-    }
+    for (const file of files) cpSync(join(ROOT, file), join(stage, file));
+    const all = Object.keys(meta.cli.outputs);
+    const kib = (list) => Math.round(list.reduce((sum, f) => sum + meta.cli.outputs[f].bytes, 0) / 1024);
+    process.stdout.write(`bundle:mcpb: staged ${files.length} of ${all.length} built files (${kib(files)} of ${kib(all)} KiB): what the stdio server can load\n`);
     for (const file of ['LICENSE', 'THIRD_PARTY_NOTICES.md']) cpSync(join(ROOT, file), join(stage, file));
     cpSync(join(ROOT, 'assets', 'icon.png'), join(stage, 'icon.png'));
     // What Node ("type": "module" for dist/*.js) and the server (its name and version) read.
@@ -90,8 +113,7 @@ async function main() {
       display_name: 'ezrouter',
       version: PKG.version,
       description: PKG.description,
-      long_description:
-        'Ask any model on the ezrouter LLM gateway (Claude, GPT, DeepSeek, GLM, Kimi, Gemini…) from Claude: `complete` returns the whole answer with token usage, streaming progress while it arrives; `list_models` shows the live catalog; `get_balance` the account balance. One ezrouter API key (it starts with sk-) covers every model; Claude Desktop keeps it in your operating system\'s keychain.',
+      long_description: longDescription(tools),
       author: { name: 'ezrouter', url: 'https://www.ezrouter.dev' },
       repository: { type: 'git', url: repo },
       homepage: repo,

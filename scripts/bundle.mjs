@@ -28,6 +28,7 @@ import { builtinModules, createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { staticClosure } from './bundle-graph.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -113,21 +114,6 @@ function packageDirOf(input) {
   const at = parts.lastIndexOf('node_modules');
   const depth = parts[at + 1]?.startsWith('@') ? 3 : 2;
   return join(ROOT, ...parts.slice(0, at + depth));
-}
-
-/** Every output reached from `start` through static imports (what loading it loads). */
-function staticClosure(meta, start) {
-  const seen = new Set();
-  const stack = [start];
-  while (stack.length > 0) {
-    const file = stack.pop();
-    if (seen.has(file)) continue;
-    seen.add(file);
-    for (const edge of meta.outputs[file]?.imports ?? []) {
-      if (edge.kind === 'import-statement' && !edge.external) stack.push(edge.path);
-    }
-  }
-  return seen;
 }
 
 // --- 1. The command -------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * loader hook (`node --import <hook> dist/cli.js`), mapped to the packages inside each file by
  * esbuild's metafile (dist/bundle-meta.json, written by scripts/bundle.mjs). The stdio server
  * must answer initialize and tools/list without loading undici (or the HTTP mode's Redis client
- * and JWT library, once they exist), and load undici for its first upstream call. Also checks
+ * and JWT library), and load undici for its first upstream call. Also checks
  * that THIRD_PARTY_NOTICES.md lists every bundled package with its licence text.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

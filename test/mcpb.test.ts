@@ -16,6 +16,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_FLAGS, DEFAULT_BASE_URL, loadConfig } from '../src/config.js';
 import { defaultReply, startEmulator, type Emulator } from '../src/emulator/index.js';
+import { stdioFiles, type Metafile } from '../scripts/bundle-graph.mjs';
 import { drawIcon, SIZE } from '../scripts/make-icon.mjs';
 import { startHarness } from './harness.js';
 
@@ -23,11 +24,14 @@ const ROOT = join(import.meta.dirname, '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; engines: { node: string }; mcpName: string };
 const MCPB_CLI = join(ROOT, 'node_modules', '@anthropic-ai', 'mcpb', 'dist', 'cli', 'cli.js');
 const PATH = [dirname(process.execPath), process.env['PATH'] ?? ''].join(delimiter);
+/** The build's import graph (scripts/bundle.mjs): what the extension ships is computed from it. */
+const META = JSON.parse(readFileSync(join(ROOT, 'dist', 'bundle-meta.json'), 'utf8')) as { entry: string; stdio: string; cli: Metafile };
 
 interface Manifest {
   manifest_version: string;
   name: string;
   version: string;
+  long_description: string;
   icon: string;
   server: { type: string; entry_point: string; mcp_config: { command: string; args: string[]; env: Record<string, string> } };
   tools: { name: string; description?: string }[];
@@ -86,9 +90,32 @@ describe('the MCPB bundle (npm run bundle:mcpb)', () => {
     expect(manifest).toMatchObject({ name: PKG.name, version: PKG.version, server: { type: 'node', entry_point: 'dist/cli.js' } });
   });
 
-  it('holds only what runs: the bundled command and its chunks, the manifest, icon, licence, notices and a runtime package.json', () => {
-    const chunks = readdirSync(join(ROOT, 'dist', 'chunks')).map((f) => `dist/chunks/${f}`);
-    expect(filesUnder(unpacked)).toEqual(['LICENSE', 'THIRD_PARTY_NOTICES.md', 'dist/cli.js', ...chunks, 'icon.png', 'manifest.json', 'package.json'].sort());
+  it('holds only what runs: the command and the chunks the stdio server can load, the manifest, icon, licence, notices and a runtime package.json', () => {
+    const shipped = filesUnder(unpacked);
+    const built = shipped.filter((f) => f.startsWith('dist/'));
+    expect(shipped.filter((f) => !f.startsWith('dist/'))).toEqual(['LICENSE', 'THIRD_PARTY_NOTICES.md', 'icon.png', 'manifest.json', 'package.json']);
+    expect(built).toEqual(stdioFiles(META.cli, META.entry, META.stdio));
+    expect(built).toContain(META.stdio);
+    // Self-contained for the stdio server: every import of a shipped file, static or lazy, is
+    // shipped, except the entry's lazy imports of the other commands (Claude Desktop runs only
+    // `node dist/cli.js`, the stdio server).
+    for (const file of built) {
+      for (const edge of META.cli.outputs[file]!.imports) {
+        if (edge.external || (file === META.entry && edge.kind === 'dynamic-import' && edge.path !== META.stdio)) continue;
+        expect(built, `${file} imports ${edge.path}`).toContain(edge.path);
+      }
+    }
+    // Nothing of the HTTP mode or the other commands: not their modules, not their libraries.
+    // (The argument parser reads the HTTP mode's flags and help text from http-config.ts: that one stays.)
+    const inBundle = built
+      .flatMap((f) => Object.keys(META.cli.outputs[f]!.inputs).map((i) => i.replace(/^[\w-]+:/, '')))
+      .filter((i) => i !== 'src/transports/http/http-config.ts');
+    const httpOnly = ['node_modules/jose/', 'node_modules/@redis/client/', 'node_modules/hono/', 'node_modules/@hono/', 'src/transports/http/', 'src/store/redis-', 'src/tasks/redis-'];
+    for (const path of [...httpOnly, 'src/commands/doctor/', 'src/commands/setup/setup-command.ts']) {
+      expect(inBundle.filter((i) => i.includes(path)), path).toEqual([]);
+    }
+    const left = Object.keys(META.cli.outputs).filter((f) => !built.includes(f));
+    expect(left.map((f) => META.cli.outputs[f]!.entryPoint ?? '')).toEqual(expect.arrayContaining(['src/transports/http/serve.ts', 'src/commands/doctor/doctor.ts']));
     const runtime = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(runtime).toMatchObject({ name: PKG.name, version: PKG.version, type: 'module' });
     expect(Object.keys(runtime)).not.toContain('scripts');
@@ -175,7 +202,9 @@ describe('the MCPB bundle (npm run bundle:mcpb)', () => {
       } finally {
         await source.close();
       }
-      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['complete', 'list_models', 'get_balance']));
+      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['complete', 'compare', 'list_models', 'get_balance']));
+      // The long description names every tool (generated from tools/list, so none can go missing).
+      for (const tool of tools) expect(manifest.long_description, tool.name).toContain(`\`${tool.name}\``);
       const result = (await client.callTool({ name: 'complete', arguments: { prompt: 'from the extension', model: 'claude-sonnet-4-6' } })) as CallToolResult;
       expect(result.isError).toBeFalsy();
       expect(result.content[0]).toEqual({ type: 'text', text: defaultReply('claude-sonnet-4-6', 'from the extension') });

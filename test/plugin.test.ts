@@ -4,7 +4,7 @@
  * (its manifest, with the MCP server inline in `mcpServers`). Checks the fields Claude Code's
  * plugin reference requires, that the server definition is the one `ezrouter-mcp config
  * claude-code` prints, and launches it: the command and arguments it names, run from a folder
- * where the packed package is installed (what `npx -y ezrouter-mcp` resolves to), with its env
+ * where the packed package is installed (what `npx -y ezrouter-mcp@<version>` resolves to), with its env
  * expanded from the environment as Claude Code does, against the emulator.
  */
 import { execFile } from 'node:child_process';
@@ -90,7 +90,8 @@ describe('.claude-plugin/plugin.json', () => {
     expect(plugin.mcpServers).toEqual(printed.mcpServers);
     expect(plugin.mcpServers).toEqual(read<{ mcpServers: unknown }>('mcp.json').mcpServers);
     const server = plugin.mcpServers!['ezrouter']!;
-    expect(server).toEqual({ command: 'npx', args: ['-y', PKG.name], env: { EZROUTER_API_KEY: '${EZROUTER_API_KEY}' } });
+    // Pinned: plugin 0.1.0 runs ezrouter-mcp 0.1.0, not whatever is newest on npm.
+    expect(server).toEqual({ command: 'npx', args: ['-y', `${PKG.name}@${PKG.version}`], env: { EZROUTER_API_KEY: '${EZROUTER_API_KEY}' } });
     const known = new Set(['EZROUTER_API_KEY', ...CONFIG_FLAGS.values()]);
     for (const name of Object.keys(server.env ?? {})) expect(known.has(name), name).toBe(true);
   });
@@ -117,8 +118,9 @@ describe('.claude-plugin/plugin.json', () => {
 
     it('runs the package\'s bin with the key taken from the environment: initialize, tools/list, complete', async () => {
       const server = plugin.mcpServers!['ezrouter']!;
-      // npx -y <name> runs the package's one bin; it is ezrouter-mcp → dist/cli.js.
-      expect(Object.keys(PKG.bin)).toEqual([server.args!.at(-1)]);
+      // npx -y <name>@<version> runs the package's one bin; it is ezrouter-mcp → dist/cli.js. The
+      // packed package installed here has that version, so npx takes it from this folder.
+      expect([`${Object.keys(PKG.bin)[0]}@${PKG.version}`, Object.keys(PKG.bin).length]).toEqual([server.args!.at(-1), 1]);
       const env = Object.fromEntries(Object.entries(server.env ?? {}).map(([k, v]) => [k, expand(v, { EZROUTER_API_KEY: emulator.apiKey })]));
       expect(env).toEqual({ EZROUTER_API_KEY: emulator.apiKey });
       const transport = new StdioClientTransport({
