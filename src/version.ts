@@ -27,10 +27,4 @@ const pkg = readOwnPackage();
 
 export const PACKAGE_NAME: string = pkg.name;
 export const VERSION: string = pkg.version;
-/**
- * What the client snippets, mcp.json and the Claude Code plugin launch: `npx -y ezrouter-mcp@<version>`,
- * pinned to this version, so a configured client runs the version it was set up (and checked with
- * `doctor`) with, not whatever is newest on npm; upgrading is re-running `config` from a newer one.
- */
-export const PACKAGE_SPEC = `${pkg.name}@${pkg.version}`;
 export const USER_AGENT = `${PACKAGE_NAME}/${VERSION} node/${process.versions.node}`;

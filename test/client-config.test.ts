@@ -11,7 +11,7 @@ import { claudeAddCommand, clientJson, KEY_PLACEHOLDER, type McpServersFile, typ
 import { CLIENT_IDS } from '../src/commands/setup/clients.js';
 import { runSetupCommand } from '../src/commands/setup/setup-command.js';
 import { formatJson } from '../src/commands/setup/json-format.js';
-import { PACKAGE_NAME, PACKAGE_SPEC, VERSION } from '../src/version.js';
+import { PACKAGE_NAME } from '../src/version.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = join(ROOT, 'dist', 'cli.js');
@@ -34,7 +34,7 @@ function jsonBlock(text: string): unknown {
   return JSON.parse(lines.slice(start, end + 1).join('\n'));
 }
 
-const posix = { packageSpec: PACKAGE_SPEC, windows: false, inlineKey: undefined };
+const posix = { packageName: PACKAGE_NAME, windows: false, inlineKey: undefined };
 
 describe('mcp.json at the repository root', () => {
   const rootConfig = JSON.parse(readFileSync(join(ROOT, 'mcp.json'), 'utf8')) as McpServersFile;
@@ -54,8 +54,7 @@ describe('mcp.json at the repository root', () => {
       expect(other.args).toEqual(entry.args);
       expect(Object.keys(other.env)).toEqual(Object.keys(entry.env));
     }
-    expect(PACKAGE_SPEC).toBe(`${PACKAGE_NAME}@${VERSION}`); // pinned: a configured client runs the version that configured it
-    expect(entry).toEqual({ command: 'npx', args: ['-y', PACKAGE_SPEC], env: { EZROUTER_API_KEY: '${EZROUTER_API_KEY}' } });
+    expect(entry).toEqual({ command: 'npx', args: ['-y', PACKAGE_NAME], env: { EZROUTER_API_KEY: '${EZROUTER_API_KEY}' } });
   });
 });
 
@@ -99,13 +98,13 @@ describe('config <client>', () => {
 
   it('claude-desktop: mcpServers with a placeholder (that app does not expand variables)', () => {
     expect(clientJson('claude-desktop', posix)).toEqual({
-      mcpServers: { ezrouter: { command: 'npx', args: ['-y', PACKAGE_SPEC], env: { EZROUTER_API_KEY: KEY_PLACEHOLDER } } },
+      mcpServers: { ezrouter: { command: 'npx', args: ['-y', 'ezrouter-mcp'], env: { EZROUTER_API_KEY: KEY_PLACEHOLDER } } },
     });
   });
 
   it('cursor: mcpServers with Cursor\'s ${env:...} interpolation', () => {
     expect(clientJson('cursor', posix)).toEqual({
-      mcpServers: { ezrouter: { command: 'npx', args: ['-y', PACKAGE_SPEC], env: { EZROUTER_API_KEY: '${env:EZROUTER_API_KEY}' } } },
+      mcpServers: { ezrouter: { command: 'npx', args: ['-y', 'ezrouter-mcp'], env: { EZROUTER_API_KEY: '${env:EZROUTER_API_KEY}' } } },
     });
   });
 
@@ -113,25 +112,25 @@ describe('config <client>', () => {
     const file = clientJson('vscode', posix) as VsCodeFile;
     expect(file).toEqual({
       inputs: [{ type: 'promptString', id: 'ezrouter-api-key', description: 'ezrouter API key (sk-...)', password: true }],
-      servers: { ezrouter: { type: 'stdio', command: 'npx', args: ['-y', PACKAGE_SPEC], env: { EZROUTER_API_KEY: '${input:ezrouter-api-key}' } } },
+      servers: { ezrouter: { type: 'stdio', command: 'npx', args: ['-y', 'ezrouter-mcp'], env: { EZROUTER_API_KEY: '${input:ezrouter-api-key}' } } },
     });
     expect(file.servers['ezrouter']!.env['EZROUTER_API_KEY']).toBe(`\${input:${file.inputs![0]!.id}}`);
   });
 
   it('claude-code: both the `claude mcp add` command and the .mcp.json form', async () => {
     const r = await runCli(['config', 'claude-code']);
-    expect(r.stdout).toContain(`  claude mcp add ezrouter -e EZROUTER_API_KEY="$EZROUTER_API_KEY" -- npx -y ${PACKAGE_SPEC}\n`);
+    expect(r.stdout).toContain('  claude mcp add ezrouter -e EZROUTER_API_KEY="$EZROUTER_API_KEY" -- npx -y ezrouter-mcp\n');
     expect(r.stdout).toContain('.mcp.json');
     expect(jsonBlock(r.stdout)).toEqual(clientJson('claude-code', posix));
     expect(claudeAddCommand({ ...posix, windows: true })).toBe(
-      `claude mcp add ezrouter -e EZROUTER_API_KEY=$env:EZROUTER_API_KEY -- cmd /c npx -y ${PACKAGE_SPEC}`,
+      'claude mcp add ezrouter -e EZROUTER_API_KEY=$env:EZROUTER_API_KEY -- cmd /c npx -y ezrouter-mcp',
     );
   });
 
   it('--windows launches through cmd /c npx (and is the default on Windows)', async () => {
     const r = await runCli(['config', 'cursor', '--windows', '--json']);
     const entry = (JSON.parse(r.stdout) as McpServersFile).mcpServers['ezrouter']!;
-    expect([entry.command, ...entry.args]).toEqual(['cmd', '/c', 'npx', '-y', PACKAGE_SPEC]);
+    expect([entry.command, ...entry.args]).toEqual(['cmd', '/c', 'npx', '-y', 'ezrouter-mcp']);
 
     let out = '';
     const io = { env: {}, stdout: (t: string) => (out += t), stderr: () => undefined, platform: 'win32' as const };
@@ -143,12 +142,12 @@ describe('config <client>', () => {
     const r = await runCli(['config', 'vscode', '--inline-key', '--json'], { EZROUTER_API_KEY: SECRET });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
-      servers: { ezrouter: { type: 'stdio', command: 'npx', args: ['-y', PACKAGE_SPEC], env: { EZROUTER_API_KEY: SECRET } } },
+      servers: { ezrouter: { type: 'stdio', command: 'npx', args: ['-y', 'ezrouter-mcp'], env: { EZROUTER_API_KEY: SECRET } } },
     });
     expect(r.stderr).toMatch(/contains your API key/);
 
     const code = await runCli(['config', 'claude-code', '--inline-key'], { EZROUTER_API_KEY: SECRET });
-    expect(code.stdout).toContain(`claude mcp add ezrouter -e EZROUTER_API_KEY=${SECRET} -- npx -y ${PACKAGE_SPEC}`);
+    expect(code.stdout).toContain(`claude mcp add ezrouter -e EZROUTER_API_KEY=${SECRET} -- npx -y ezrouter-mcp`);
     expect(code.stdout).toContain('do not commit it');
 
     const missing = await runCli(['config', 'cursor', '--inline-key']);

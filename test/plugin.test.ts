@@ -3,7 +3,7 @@
  * with one plugin, `ezrouter`, whose root is the repository) and `.claude-plugin/plugin.json`
  * (its manifest, with the MCP server inline in `mcpServers`). Checks the fields Claude Code's
  * plugin reference requires, that the server definition is the one `ezrouter-mcp config
- * claude-code` prints, and launches it: the command and arguments it names, run from a folder
+ * claude-code` prints (pinned to the plugin's version), and launches it: the command and arguments it names, run from a folder
  * where the packed package is installed (what `npx -y ezrouter-mcp@<version>` resolves to), with its env
  * expanded from the environment as Claude Code does, against the emulator.
  */
@@ -85,13 +85,14 @@ describe('.claude-plugin/plugin.json', () => {
     expect(plugin.license).toBe(PKG.license);
   });
 
-  it('defines the server exactly as `ezrouter-mcp config claude-code` prints it, and as mcp.json has it', async () => {
+  it('defines the server as `ezrouter-mcp config claude-code` prints it and mcp.json has it, pinned to the plugin\'s version', async () => {
     const printed = JSON.parse(await run(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'config', 'claude-code', '--json'], ROOT)) as { mcpServers: Record<string, ServerDefinition> };
-    expect(plugin.mcpServers).toEqual(printed.mcpServers);
-    expect(plugin.mcpServers).toEqual(read<{ mcpServers: unknown }>('mcp.json').mcpServers);
+    expect(printed.mcpServers).toEqual(read<{ mcpServers: unknown }>('mcp.json').mcpServers);
+    const unpinned = printed.mcpServers['ezrouter']!;
+    expect(unpinned).toEqual({ command: 'npx', args: ['-y', PKG.name], env: { EZROUTER_API_KEY: '${EZROUTER_API_KEY}' } });
+    // The plugin is versioned: plugin X runs ezrouter-mcp X, not whatever is newest on npm.
     const server = plugin.mcpServers!['ezrouter']!;
-    // Pinned: plugin 0.1.0 runs ezrouter-mcp 0.1.0, not whatever is newest on npm.
-    expect(server).toEqual({ command: 'npx', args: ['-y', `${PKG.name}@${PKG.version}`], env: { EZROUTER_API_KEY: '${EZROUTER_API_KEY}' } });
+    expect(server).toEqual({ ...unpinned, args: ['-y', `${PKG.name}@${PKG.version}`] });
     const known = new Set(['EZROUTER_API_KEY', ...CONFIG_FLAGS.values()]);
     for (const name of Object.keys(server.env ?? {})) expect(known.has(name), name).toBe(true);
   });

@@ -4,7 +4,7 @@
  * scripts); `--inline-key` writes the key from EZROUTER_API_KEY into it instead of a reference.
  */
 import type { Env } from '../../config.js';
-import { PACKAGE_SPEC } from '../../version.js';
+import { PACKAGE_NAME } from '../../version.js';
 import {
   claudeAddCommand,
   claudeAddHttpCommand,
@@ -49,7 +49,7 @@ export function runSetupCommand(options: SetupCommandOptions, io: CommandIo): nu
     }
   }
   const snippet: SnippetOptions = {
-    packageSpec: PACKAGE_SPEC,
+    packageName: PACKAGE_NAME,
     windows: options.windows ?? (io.platform ?? process.platform) === 'win32',
     inlineKey,
   };
@@ -69,8 +69,8 @@ export function guide(client: ClientId, options: SnippetOptions): string {
     lines.push(`- Windows: if the client cannot start npx ("spawn npx ENOENT"), run \`ezrouter-mcp config ${client} --windows\` (uses "cmd /c npx").`);
   }
   const doctor = options.windows
-    ? `$env:${KEY_VARIABLE}="sk-..."; npx -y ${options.packageSpec} doctor   (PowerShell)`
-    : `${KEY_VARIABLE}=sk-... npx -y ${options.packageSpec} doctor`;
+    ? `$env:${KEY_VARIABLE}="sk-..."; npx -y ${options.packageName} doctor   (PowerShell)`
+    : `${KEY_VARIABLE}=sk-... npx -y ${options.packageName} doctor`;
   lines.push(`- Check the key and the connection first: ${doctor}`);
   return `${lines.join('\n')}\n`;
 }
@@ -195,7 +195,7 @@ function desktopConnector(options: SetupCommandOptions & { url: string }, io: Co
 }
 
 const tokenNote = `The token is the one your server's operator gave you (with a byok server: your own ezrouter key, sk-...).`;
-const doctorLine = (url: string): string => `- Check the endpoint and the token first: ${TOKEN_VARIABLE}=... npx -y ${PACKAGE_SPEC} doctor --http ${url}`;
+const doctorLine = (url: string): string => `- Check the endpoint and the token first: ${TOKEN_VARIABLE}=... npx -y ezrouter-mcp doctor --http ${url}`;
 
 const REMOTE_GUIDES: Record<Exclude<ClientId, 'claude-desktop'>, (json: string, options: RemoteSnippetOptions) => string[]> = {
   'claude-code': (json, options) => [

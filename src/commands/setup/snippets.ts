@@ -14,8 +14,8 @@ export const KEY_PLACEHOLDER = '<your ezrouter API key>';
 export const VSCODE_INPUT_ID = 'ezrouter-api-key';
 
 export interface SnippetOptions {
-  /** The npm package to run, pinned to a version (`ezrouter-mcp@0.1.0`: PACKAGE_SPEC). */
-  packageSpec: string;
+  /** The npm package to run (`ezrouter-mcp`). */
+  packageName: string;
   /** Wrap npx in `cmd /c` (Windows clients that cannot spawn npx.cmd directly). */
   windows: boolean;
   /** The real key to write into the snippet; undefined = a reference or placeholder. */
@@ -50,9 +50,9 @@ export interface VsCodeFile {
   servers: Record<string, StdioServerEntry>;
 }
 
-/** `npx -y ezrouter-mcp@<version>`, or `cmd /c npx -y ezrouter-mcp@<version>` for Windows. */
-export function launchCommand(options: Pick<SnippetOptions, 'packageSpec' | 'windows'>): Launch {
-  const npx = ['-y', options.packageSpec];
+/** `npx -y ezrouter-mcp`, or `cmd /c npx -y ezrouter-mcp` for Windows. */
+export function launchCommand(options: Pick<SnippetOptions, 'packageName' | 'windows'>): Launch {
+  const npx = ['-y', options.packageName];
   return options.windows ? { command: 'cmd', args: ['/c', 'npx', ...npx] } : { command: 'npx', args: npx };
 }
 
@@ -88,7 +88,7 @@ export function clientJson(client: ClientId, options: SnippetOptions): McpServer
 }
 
 /**
- * `claude mcp add ezrouter -e EZROUTER_API_KEY=... -- npx -y ezrouter-mcp@<version>`. Without an inline
+ * `claude mcp add ezrouter -e EZROUTER_API_KEY=... -- npx -y ezrouter-mcp`. Without an inline
  * key the value is the shell's variable (POSIX `"$VAR"`, PowerShell `$env:VAR` with `windows`).
  */
 export function claudeAddCommand(options: SnippetOptions): string {
