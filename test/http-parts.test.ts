@@ -44,6 +44,8 @@ describe('HTTP configuration', () => {
       principalRatePerMinute: 300,
     });
     expect(configError({})).toMatch(/^EZROUTER_HTTP_AUTH is not set: the HTTP mode never starts open/);
+    // Every mode is offered, oauth included.
+    expect(configError({})).toMatch(/tokens .*byok .*oauth .*none/);
   });
 
   it('a tokens file alone means tokens mode; tokens without a file, or a file with another mode, is an error', () => {

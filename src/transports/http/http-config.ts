@@ -234,7 +234,7 @@ export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
   const auth = value('EZROUTER_HTTP_AUTH') ?? (tokensFile !== undefined ? 'tokens' : undefined);
   if (auth === undefined) {
     throw new ConfigError(
-      'EZROUTER_HTTP_AUTH is not set: the HTTP mode never starts open. Choose tokens (with EZROUTER_HTTP_TOKENS_FILE), byok (callers send their own ezrouter key) or none (loopback only).',
+      'EZROUTER_HTTP_AUTH is not set: the HTTP mode never starts open. Choose tokens (with EZROUTER_HTTP_TOKENS_FILE), byok (callers send their own ezrouter key), oauth (with EZROUTER_HTTP_OAUTH_ISSUER and EZROUTER_HTTP_OAUTH_AUDIENCE: tokens from your identity provider) or none (loopback only).',
     );
   }
   let oauth: OAuthConfig | undefined;
