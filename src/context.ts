@@ -6,6 +6,7 @@ import type { EzrouterClient } from './ezrouter/client.js';
 import type { Logger } from './log.js';
 import type { Redactor } from './redact.js';
 import type { AnswerStore } from './store/answer-store.js';
+import type { JobSlots } from './tasks/job-slots.js';
 import type { CompletionTasks } from './tasks/task-store.js';
 
 export interface HandlerContext {
@@ -17,6 +18,8 @@ export interface HandlerContext {
   answers: AnswerStore;
   /** MCP tasks and background jobs. */
   tasks: CompletionTasks;
+  /** The caller's in-flight slots for detached work (background jobs, MCP tasks). */
+  jobSlots: JobSlots;
   /** Where `files` may be read from. */
   files: FileRoots;
   /** The calling client's result budget and effective deadline (known after initialize). */

@@ -23,6 +23,7 @@ import { ResourceDirectory } from './resources/directory.js';
 import { addAnswerResources } from './resources/answers.js';
 import { addModelResources } from './resources/models.js';
 import { MemoryAnswerStore, type AnswerStore } from './store/answer-store.js';
+import { UNLIMITED_JOB_SLOTS, type JobSlots } from './tasks/job-slots.js';
 import { CompletionTaskStore, type CompletionTasks } from './tasks/task-store.js';
 import { registerCompareTool } from './tools/compare.js';
 import { registerCompleteTool } from './tools/complete.js';
@@ -46,6 +47,8 @@ export interface ServerDeps {
   answers?: AnswerStore;
   /** MCP tasks and background jobs (shared in the HTTP mode); default: in memory, closed with the server. */
   tasks?: CompletionTasks;
+  /** Where a background job or MCP task takes its caller's in-flight slot (the HTTP mode); default: no limit. */
+  jobSlots?: JobSlots;
   /** The client limits table (tests give short limits); default CLIENT_PROFILES. */
   clientProfiles?: readonly ClientProfile[];
   /** The calling client's name when this server never sees its `initialize` (the stateless HTTP mode). */
@@ -125,7 +128,7 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): E
 
   const files = new FileRoots(server.server, config.fileRoots, log, deps.readsFiles ?? true);
   files.install();
-  const ctx: HandlerContext = { client, config, redact, log, answers, tasks, files, limits: clientLimits };
+  const ctx: HandlerContext = { client, config, redact, log, answers, tasks, jobSlots: deps.jobSlots ?? UNLIMITED_JOB_SLOTS, files, limits: clientLimits };
   registerCompleteTool(server, ctx, server.taskCalls);
   registerCompareTool(server, ctx);
   registerListModelsTool(server, ctx);

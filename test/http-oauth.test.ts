@@ -1,7 +1,8 @@
 /**
  * The oauth mode (issue 13): protected-resource metadata, JWTs checked against the issuer's JWKS
  * (served on loopback by this test), issuer/audience/expiry, a claim naming the principal, the
- * principal's ezrouter key upstream, and 401s that point to the metadata.
+ * principal's ezrouter key upstream, unlisted principals refused unless allowed, keys-file
+ * mistakes refused at load, and 401s that point to the metadata RFC 9728 derives from /mcp.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -9,6 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { createRedactor } from '../src/redact.js';
+import { createAuthenticator } from '../src/transports/http/auth-mode.js';
+import { loadHttpConfig } from '../src/transports/http/http-config.js';
 import { bearer, startHttpHarness, toolCall, upstreamKeys, type HttpHarness } from './http-harness.js';
 
 const AUDIENCE = 'http://127.0.0.1/mcp';
@@ -48,18 +54,32 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function oauthHarness(): Promise<HttpHarness> {
-  h = await startHttpHarness({
-    env: {
-      EZROUTER_HTTP_AUTH: 'oauth',
-      EZROUTER_HTTP_OAUTH_ISSUER: issuer,
-      EZROUTER_HTTP_OAUTH_AUDIENCE: AUDIENCE,
-      EZROUTER_HTTP_OAUTH_PRINCIPAL_CLAIM: 'email',
-      EZROUTER_HTTP_OAUTH_KEYS_FILE: join(dir, 'keys.json'),
-    },
-    emulator: { extraKeys: [CAROL_KEY] },
-  });
+const oauthEnv = (env: Record<string, string> = {}): Record<string, string> => ({
+  EZROUTER_HTTP_AUTH: 'oauth',
+  EZROUTER_HTTP_OAUTH_ISSUER: issuer,
+  EZROUTER_HTTP_OAUTH_AUDIENCE: AUDIENCE,
+  EZROUTER_HTTP_OAUTH_PRINCIPAL_CLAIM: 'email',
+  EZROUTER_HTTP_OAUTH_KEYS_FILE: join(dir, 'keys.json'),
+  ...env,
+});
+
+async function oauthHarness(env: Record<string, string> = {}): Promise<HttpHarness> {
+  h = await startHttpHarness({ env: oauthEnv(env), emulator: { extraKeys: [CAROL_KEY] } });
   return h;
+}
+
+/** Loads the oauth authenticator as the server does at start (no listening server needed). */
+async function loadWith(principals: unknown[], env: Record<string, string> = {}): Promise<unknown> {
+  const path = join(dir, `keys-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, JSON.stringify({ principals }));
+  const full = { EZROUTER_API_KEY: 'sk-server-000000000000000000', ...oauthEnv({ EZROUTER_HTTP_OAUTH_KEYS_FILE: path }), ...env };
+  const log = createLogger('error', createRedactor(undefined), { write: () => true });
+  try {
+    (await createAuthenticator({ http: loadHttpConfig(full), serverKey: full['EZROUTER_API_KEY'] || undefined, env: full, log })).close();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
 }
 
 function token(claims: { email?: string; iss?: string; aud?: string; exp?: number }, key: CryptoKey = signingKey): Promise<string> {
@@ -88,13 +108,42 @@ describe('oauth mode', () => {
     const result = await client.callTool({ name: 'complete', arguments: { prompt: 'hi', model: 'gpt-5.2' } });
     expect(result.isError).toBeFalsy();
     expect(upstreamKeys(t.emulator)).toEqual([CAROL_KEY]);
-    // A principal not in the keys file uses the server's key.
-    const dave = await t.connect(bearer(await token({ email: 'dave@example.com' })));
-    await dave.callTool({ name: 'complete', arguments: { prompt: 'hi', model: 'gpt-5.2' } });
-    expect(upstreamKeys(t.emulator).at(-1)).toBe(t.emulator.apiKey);
   });
 
-  it('no token, a wrong issuer, a wrong audience, an expired token and a foreign signature are each 401 with resource_metadata', async () => {
+  it('a principal not in the keys file is refused (401) by default; EZROUTER_HTTP_OAUTH_UNLISTED=server_key gives it the server key', async () => {
+    const closed = await oauthHarness();
+    const refused = await closed.post(toolCall(1, 'complete', { prompt: 'hi', model: 'gpt-5.2' }), bearer(await token({ email: 'dave@example.com' })));
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer resource_metadata=/);
+    expect(closed.emulator.count('/v1/')).toBe(0);
+    await closed.close();
+    h = undefined;
+
+    const open = await oauthHarness({ EZROUTER_HTTP_OAUTH_UNLISTED: 'server_key' });
+    const dave = await open.connect(bearer(await token({ email: 'dave@example.com' })));
+    await dave.callTool({ name: 'complete', arguments: { prompt: 'hi', model: 'gpt-5.2' } });
+    expect(upstreamKeys(open.emulator)).toEqual([open.emulator.apiKey]);
+  });
+
+  it('keys-file mistakes are refused at load (ConfigError), never a silent fall back to the server key', async () => {
+    const unset = await loadWith([{ principal: 'carol@example.com', api_key_env: 'EZROUTER_TEST_KEY_NEVER_SET' }]);
+    expect(unset).toBeInstanceOf(ConfigError);
+    expect((unset as Error).message).toMatch(/principals\[0\] \(carol@example.com\) reads its key from EZROUTER_TEST_KEY_NEVER_SET, which is not set/);
+    expect(await loadWith([{ principal: 'carol@example.com', api_key_env: 'CAROL_KEY_VAR' }], { CAROL_KEY_VAR: CAROL_KEY })).toBeUndefined();
+    expect(String(await loadWith([{ principal: 'c', api_key: CAROL_KEY, api_key_env: 'CAROL_KEY_VAR' }]))).toMatch(/gives both api_key and api_key_env/);
+    expect(String(await loadWith([{ principal: 'c' }], { EZROUTER_API_KEY: '' }))).toMatch(/has no ezrouter key/);
+    expect(String(await loadWith([{ principal: 'c', api_key: CAROL_KEY }], { EZROUTER_API_KEY: '', EZROUTER_HTTP_OAUTH_UNLISTED: 'server_key' }))).toMatch(
+      /EZROUTER_HTTP_OAUTH_UNLISTED=server_key gives unlisted principals EZROUTER_API_KEY, which is not set/,
+    );
+    // Refusing unlisted principals (the default) with no keys file would refuse everyone.
+    const env = oauthEnv();
+    delete env['EZROUTER_HTTP_OAUTH_KEYS_FILE'];
+    expect(() => loadHttpConfig(env)).toThrow(/refuses every principal not in EZROUTER_HTTP_OAUTH_KEYS_FILE/);
+    expect(loadHttpConfig({ ...env, EZROUTER_HTTP_OAUTH_UNLISTED: 'server_key' }).oauth?.unlisted).toBe('server_key');
+    expect(() => loadHttpConfig({ ...env, EZROUTER_HTTP_OAUTH_UNLISTED: 'allow' })).toThrow(/EZROUTER_HTTP_OAUTH_UNLISTED must be one of refuse, server_key/);
+  });
+
+  it('no token, a wrong issuer, a wrong audience, an expired token and a foreign signature are each 401 with resource_metadata (RFC 9728: the document for /mcp)', async () => {
     const t = await oauthHarness();
     const bad = [
       undefined,
@@ -107,8 +156,16 @@ describe('oauth mode', () => {
     for (const credential of bad) {
       const res = await t.post(toolCall(1, 'list_models'), credential === undefined ? {} : bearer(credential));
       expect(res.status).toBe(401);
-      expect(res.headers.get('www-authenticate')).toBe('Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource"');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer resource_metadata="http://127.0.0.1/.well-known/oauth-protected-resource/mcp"');
     }
+    // RFC 9728 §3: the URL is derived from the resource (/.well-known/oauth-protected-resource/<path>),
+    // and the document there names exactly that resource.
+    const challenge = /resource_metadata="([^"]+)"/.exec((await t.post(toolCall(1, 'list_models'))).headers.get('www-authenticate') ?? '')![1]!;
+    const derived = new URL(AUDIENCE);
+    expect(new URL(challenge).pathname).toBe(`/.well-known/oauth-protected-resource${derived.pathname}`);
+    expect(new URL(challenge).origin).toBe(derived.origin);
+    const document = (await (await fetch(`${t.base}${new URL(challenge).pathname}`)).json()) as { resource: string };
+    expect(document.resource).toBe(AUDIENCE);
     expect(t.emulator.count('/v1/')).toBe(0);
     expect(t.logs.join('\n')).not.toMatch(/eyJ/); // no token in any log line
   });

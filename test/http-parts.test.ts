@@ -44,6 +44,8 @@ describe('HTTP configuration', () => {
       principalRatePerMinute: 300,
     });
     expect(configError({})).toMatch(/^EZROUTER_HTTP_AUTH is not set: the HTTP mode never starts open/);
+    // Every mode is offered, oauth included.
+    expect(configError({})).toMatch(/tokens .*byok .*oauth .*none/);
   });
 
   it('a tokens file alone means tokens mode; tokens without a file, or a file with another mode, is an error', () => {
@@ -183,6 +185,21 @@ describe('inspectMessages', () => {
     const note = inspectMessages({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 4 } });
     expect(note).toMatchObject({ requestIds: [], cancels: [4], streams: false });
     expect(inspectMessages('junk')).toMatchObject({ requestIds: [], rpcMethod: undefined });
+  });
+
+  it('requests that start or wait for work need an in-flight slot; polling and cancelling jobs need none', () => {
+    const call = (args: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'complete', arguments: args, ...extra } });
+    expect(inspectMessages(call({ prompt: 'p' })).needsSlot).toBe(true);
+    expect(inspectMessages(call({ prompt: 'p', background: true })).needsSlot).toBe(true);
+    expect(inspectMessages(call({ job_id: 'j' })).needsSlot).toBe(true); // collecting waits for the job
+    expect(inspectMessages(call({ prompt: 'p' }, { task: { ttl: 1000 } })).needsSlot).toBe(true);
+    expect(inspectMessages({ jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: 'ezrouter://answers/x' } }).needsSlot).toBe(true);
+    expect(inspectMessages(call({ job_id: 'j', cancel: true })).needsSlot).toBe(false);
+    for (const method of ['tasks/get', 'tasks/cancel', 'tasks/list', 'ping', 'tools/list', 'initialize']) {
+      expect(inspectMessages({ jsonrpc: '2.0', id: 1, method, params: {} }).needsSlot).toBe(false);
+    }
+    expect(inspectMessages([{ jsonrpc: '2.0', id: 1, method: 'ping' }, call({ prompt: 'p' })]).needsSlot).toBe(true);
+    expect(inspectMessages({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 4 } }).needsSlot).toBe(false);
   });
 });
 

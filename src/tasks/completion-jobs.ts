@@ -8,7 +8,9 @@
  *
  * An MCP task and a background job run the same work detached from the request, with their own
  * abort controller (cancelling the task or job aborts the upstream request), progress as task
- * status messages, and the result kept in the task store for the answer store's lifetime.
+ * status messages, and the result kept in the task store for the answer store's lifetime. Each
+ * holds one of its caller's in-flight slots (ctx.jobSlots) from before it starts until it ends,
+ * fails or is cancelled: detached work counts against the caller's limit like a call.
  */
 import type { CreateTaskRequestHandlerExtra } from '@modelcontextprotocol/sdk/experimental/tasks';
 import type { CallToolResult, Task } from '@modelcontextprotocol/sdk/types.js';
@@ -18,6 +20,7 @@ import { excerpt } from '../redact.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 import { runCompletion, type CompletionArgs } from '../tools/complete-call.js';
 import { createProgressReporter } from '../tools/progress.js';
+import type { ReleaseSlot } from './job-slots.js';
 
 /**
  * How long a plain call's (hidden) task keeps its result: the SDK reads it right after
@@ -71,18 +74,26 @@ export class CompletionJobs {
 
   /** A tools/call that asked for task execution: the task, created now, its work detached. */
   async startTask(args: CompletionArgs & JobControls, extra: CreateTaskRequestHandlerExtra): Promise<Task> {
-    const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl ?? this.ctx.config.answerTtlMs, pollInterval: TASK_POLL_MS });
-    this.detach(task.taskId, args, extra, (result) => extra.taskStore.storeTaskResult(task.taskId, 'completed', result));
+    const release = await this.ctx.jobSlots.claim();
+    const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl ?? this.ctx.config.answerTtlMs, pollInterval: TASK_POLL_MS }).catch((error: unknown) => {
+      release();
+      throw error;
+    });
+    this.detach(task.taskId, args, extra, (result) => extra.taskStore.storeTaskResult(task.taskId, 'completed', result), release);
     return task;
   }
 
   /** `background: true`: a job (a task of this server's own) started now; the result names it. */
   private async startJob(args: CompletionArgs, extra: CreateTaskRequestHandlerExtra): Promise<CallToolResult> {
     const { tasks, config } = this.ctx;
-    const task = await tasks.createTask({ ttl: config.answerTtlMs, pollInterval: TASK_POLL_MS }, extra.requestId, { method: 'tools/call', params: {} }, extra.sessionId);
+    const release = await this.ctx.jobSlots.claim();
+    const task = await tasks.createTask({ ttl: config.answerTtlMs, pollInterval: TASK_POLL_MS }, extra.requestId, { method: 'tools/call', params: {} }, extra.sessionId).catch((error: unknown) => {
+      release();
+      throw error;
+    });
     // Nobody listens for this call's progress once it has returned: the job reports as status messages.
     const detached = { ...extra, _meta: undefined };
-    this.detach(task.taskId, args, detached, (result) => tasks.storeTaskResult(task.taskId, 'completed', result, extra.sessionId));
+    this.detach(task.taskId, args, detached, (result) => tasks.storeTaskResult(task.taskId, 'completed', result, extra.sessionId), release);
     const model = excerpt(args.model ?? config.defaultModel ?? 'the default model', 80);
     return {
       content: [
@@ -121,9 +132,10 @@ export class CompletionJobs {
   /**
    * Runs the completion detached from the request that started it: its own abort controller
    * (registered with the task store, so cancelling the task aborts it), progress as status
-   * messages (and as notifications while the client still listens), the result stored at the end.
+   * messages (and as notifications while the client still listens), the result stored at the end,
+   * and the caller's slot released once the work is over, however it ended.
    */
-  private detach(taskId: string, args: CompletionArgs, extra: CreateTaskRequestHandlerExtra, store: (result: CallToolResult) => Promise<void>): void {
+  private detach(taskId: string, args: CompletionArgs, extra: CreateTaskRequestHandlerExtra, store: (result: CallToolResult) => Promise<void>, release: ReleaseSlot): void {
     const { tasks, log } = this.ctx;
     const controller = new AbortController();
     tasks.track(taskId, controller);
@@ -133,6 +145,8 @@ export class CompletionJobs {
     void runCompletion(args, this.ctx, { signal: controller.signal, onText: progress.onText, onReasoning: progress.onReasoning, detached: true })
       .then(async (result) => {
         progress.finish();
+        // The upstream work is over: the slot frees before the result is stored (a client that sees it may start the next).
+        release();
         // A cancelled task keeps its status; its (cancelled) result is not stored.
         if (controller.signal.aborted) return;
         await store(result);
@@ -140,7 +154,10 @@ export class CompletionJobs {
       .catch((error: unknown) => {
         if (!(error instanceof CallCancelledError)) log.warn('a background completion could not store its result', { taskId, error });
       })
-      .finally(() => tasks.untrack(taskId));
+      .finally(() => {
+        tasks.untrack(taskId);
+        release();
+      });
   }
 }
 

@@ -3,7 +3,7 @@
  * access log, and draining. Order on /mcp, cheapest refusal first: Host (403), Origin (403),
  * draining (503), method (405), credentials (401), body size (413, before parsing), JSON (400),
  * the process's in-flight bound (503), the principal's limits (429); then a per-request MCP
- * server (mcp-exchange.ts). /healthz and /readyz need no credentials and hold no secrets.
+ * server (mcp-exchange.ts). A background job or MCP task keeps its request's slot (request-slot.ts). /healthz and /readyz need no credentials and hold no secrets.
  *
  * Every error body and log line passes a redactor: the process's (the server key) before the
  * caller is known, the request's (server key, principal key, bearer token) after.
@@ -26,6 +26,7 @@ import type { HttpConfig } from './http-config.js';
 import { InFlightGate, type Limits } from './limits.js';
 import { inspectMessages, serveExchange, type Exchange, type ExchangeFacts } from './mcp-exchange.js';
 import type { Readiness } from './readiness.js';
+import { limitRefusal, RequestSlot } from './request-slot.js';
 
 export const MCP_PATH = '/mcp';
 /** Longest SSE silence: keep-alive comments hold proxies and the idle timeout off a long call. */
@@ -153,14 +154,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const outcome = calls.cancel(principal.id, id);
       if (outcome !== 'unknown') requestLog.info(`cancellation: ${outcome === 'cancelled' ? 'call aborted' : 'id matches several calls of this principal, none aborted'}`);
     }
-    const holdsSlot = inspection.requestIds.length > 0;
-    const leaveGate = holdsSlot ? gate.tryEnter() : () => {};
+    const leaveGate = inspection.requestIds.length > 0 ? gate.tryEnter() : () => {};
     if (!leaveGate) {
       return refuse(res, entry, 503, 'busy', 'The server is at its limit of requests in flight: retry shortly.', { 'retry-after': '1' });
     }
     let admission;
     try {
-      admission = await limits.acquire(principal.id, { slot: holdsSlot });
+      admission = await limits.acquire(principal.id, { slot: inspection.needsSlot });
     } catch (error) {
       leaveGate();
       requestLog.error('the limits store failed', { error });
@@ -169,17 +169,18 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (!admission.admitted) {
       leaveGate();
       entry.retry_after_s = admission.retryAfterSeconds;
-      const why = admission.limit === 'rate' ? 'request rate' : 'calls in flight';
-      return refuse(res, entry, 429, admission.limit, `Too many requests: this principal is over its limit of ${why}.`, { 'retry-after': String(admission.retryAfterSeconds) });
+      return refuse(res, entry, 429, admission.limit, limitRefusal(admission.limit), { 'retry-after': String(admission.retryAfterSeconds) });
     }
     if (requestLog.enabled('debug')) requestLog.debug('MCP request body', { body: parsed });
     const facts: ExchangeFacts = {};
     entry.facts = facts;
-    const exchange = serveExchange(exchangeContext, req, res, parsed, inspection, principal, requestLog, facts);
+    // A background job or MCP task this request starts takes its slot over and frees it when it ends.
+    const slot = new RequestSlot(limits, principal.id, inspection.needsSlot ? admission.release : undefined);
+    const exchange = serveExchange(exchangeContext, req, res, parsed, inspection, principal, requestLog, facts, slot);
     active.add(exchange);
     void exchange.done.then(() => {
       active.delete(exchange);
-      admission.release();
+      slot.end();
       leaveGate();
       if (draining) {
         server.closeIdleConnections();

@@ -9,6 +9,10 @@ import { ConfigError, isHttpUrl, optionalText, readVariable, wholeCount, wholeMs
 export const AUTH_MODES = ['tokens', 'byok', 'oauth', 'none'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 
+/** oauth mode: what a valid token of a principal not in the keys file gets. */
+export const UNLISTED_POLICIES = ['refuse', 'server_key'] as const;
+export type UnlistedPolicy = (typeof UNLISTED_POLICIES)[number];
+
 export const DEFAULT_HTTP_PORT = 8787;
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
 /** The SDK's own default bound for a request body. */
@@ -60,8 +64,10 @@ export interface OAuthConfig {
   jwksUrl: string;
   /** The claim that names the principal (default sub). */
   principalClaim: string;
-  /** Principal → ezrouter key, as in the tokens file (unlisted principals use EZROUTER_API_KEY). */
+  /** Principal → ezrouter key, as in the tokens file. */
   keysFile: string | undefined;
+  /** A principal not in the keys file: refused (401, the default) or given EZROUTER_API_KEY. */
+  unlisted: UnlistedPolicy;
 }
 
 const HOST_PATTERN = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/i;
@@ -168,7 +174,19 @@ const HTTP_VARIABLES = {
   EZROUTER_HTTP_OAUTH_AUDIENCE: { schema: optionalText.pipe(z.string().refine(isHttpUrl, 'must be this resource\'s URL, e.g. https://mcp.example.com/mcp').optional()), flag: undefined, help: 'oauth mode: this resource (the tokens\' aud)' },
   EZROUTER_HTTP_OAUTH_JWKS_URL: { schema: optionalText.pipe(z.string().refine(isHttpUrl, 'must be an http(s) URL').optional()), flag: undefined, help: 'oauth mode: the issuer\'s JWKS (default {issuer}/.well-known/jwks.json)' },
   EZROUTER_HTTP_OAUTH_PRINCIPAL_CLAIM: { schema: optionalText.pipe(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a claim name').optional().transform((v) => v ?? 'sub')), flag: undefined, help: 'oauth mode: the claim that names the principal' },
-  EZROUTER_HTTP_OAUTH_KEYS_FILE: { schema: optionalText, flag: undefined, help: 'oauth mode: JSON file mapping principals to ezrouter keys (others use EZROUTER_API_KEY)' },
+  EZROUTER_HTTP_OAUTH_KEYS_FILE: { schema: optionalText, flag: undefined, help: 'oauth mode: JSON file mapping principals to ezrouter keys' },
+  EZROUTER_HTTP_OAUTH_UNLISTED: {
+    schema: optionalText.pipe(
+      z
+        .string()
+        .transform((s) => s.toLowerCase())
+        .pipe(z.enum(UNLISTED_POLICIES, { error: `must be one of ${UNLISTED_POLICIES.join(', ')}` }))
+        .optional()
+        .transform((v) => v ?? 'refuse'),
+    ),
+    flag: undefined,
+    help: 'oauth mode: a principal not in the keys file is refused (401) or uses EZROUTER_API_KEY (server_key)',
+  },
   EZROUTER_REDIS_URL: {
     schema: optionalText.pipe(z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL, e.g. redis://redis:6379').optional()),
     flag: undefined,
@@ -216,7 +234,7 @@ export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
   const auth = value('EZROUTER_HTTP_AUTH') ?? (tokensFile !== undefined ? 'tokens' : undefined);
   if (auth === undefined) {
     throw new ConfigError(
-      'EZROUTER_HTTP_AUTH is not set: the HTTP mode never starts open. Choose tokens (with EZROUTER_HTTP_TOKENS_FILE), byok (callers send their own ezrouter key) or none (loopback only).',
+      'EZROUTER_HTTP_AUTH is not set: the HTTP mode never starts open. Choose tokens (with EZROUTER_HTTP_TOKENS_FILE), byok (callers send their own ezrouter key), oauth (with EZROUTER_HTTP_OAUTH_ISSUER and EZROUTER_HTTP_OAUTH_AUDIENCE: tokens from your identity provider) or none (loopback only).',
     );
   }
   let oauth: OAuthConfig | undefined;
@@ -226,12 +244,20 @@ export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
     if (issuer === undefined || audience === undefined) {
       throw new ConfigError('EZROUTER_HTTP_AUTH=oauth needs EZROUTER_HTTP_OAUTH_ISSUER (the authorization server) and EZROUTER_HTTP_OAUTH_AUDIENCE (this resource\'s URL, the tokens\' aud).');
     }
+    const keysFile = value('EZROUTER_HTTP_OAUTH_KEYS_FILE');
+    const unlisted = value('EZROUTER_HTTP_OAUTH_UNLISTED');
+    if (keysFile === undefined && unlisted === 'refuse') {
+      throw new ConfigError(
+        'EZROUTER_HTTP_AUTH=oauth refuses every principal not in EZROUTER_HTTP_OAUTH_KEYS_FILE, and none is set: give the keys file, or set EZROUTER_HTTP_OAUTH_UNLISTED=server_key to let every principal the issuer vouches for use EZROUTER_API_KEY.',
+      );
+    }
     oauth = {
       issuer,
       audience,
       jwksUrl: value('EZROUTER_HTTP_OAUTH_JWKS_URL') ?? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
       principalClaim: value('EZROUTER_HTTP_OAUTH_PRINCIPAL_CLAIM'),
-      keysFile: value('EZROUTER_HTTP_OAUTH_KEYS_FILE'),
+      keysFile,
+      unlisted,
     };
   }
   if (auth === 'tokens' && tokensFile === undefined) {

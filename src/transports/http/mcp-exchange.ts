@@ -14,6 +14,7 @@ import type { Logger } from '../../log.js';
 import { createServer } from '../../server.js';
 import { ClientNames } from './client-names.js';
 import type { AnswerStore } from '../../store/answer-store.js';
+import type { JobSlots } from '../../tasks/job-slots.js';
 import type { CompletionTasks } from '../../tasks/task-store.js';
 import type { Principal } from './auth.js';
 import type { InFlightCalls } from './cancellations.js';
@@ -21,6 +22,11 @@ import { ScopedTransport } from './scoped-transport.js';
 
 /** Requests that never reach the gateway: answered as plain JSON. Anything else answers as an SSE stream. */
 const QUICK_METHODS = new Set(['initialize', 'ping', 'tools/list', 'resources/templates/list', 'prompts/list', 'logging/setLevel']);
+/**
+ * Requests that start no work and wait for none: they take no per-principal in-flight slot (the
+ * rate still counts them), so a principal whose slots its own jobs hold can still poll and cancel them.
+ */
+const CONTROL_METHODS = new Set([...QUICK_METHODS, 'tasks/get', 'tasks/list', 'tasks/cancel']);
 const MAX_LOGGED_CHARS = 100;
 
 /** What one POST carries, read without trusting it (the SDK validates the messages themselves). */
@@ -29,6 +35,8 @@ export interface Inspection {
   requestIds: RequestId[];
   /** Answer as SSE: a request may reach the gateway (keep-alive comments hold the line) or wants progress. */
   streams: boolean;
+  /** A request starts or waits for work (not only control requests): it takes a per-principal in-flight slot. */
+  needsSlot: boolean;
   /** `requestId`s of the `notifications/cancelled` it carries. */
   cancels: RequestId[];
   /** For the access log: the first method, and the tool and model of the first tools/call. */
@@ -46,7 +54,7 @@ const short = (v: unknown): string | undefined => (typeof v === 'string' ? v.sli
 
 export function inspectMessages(body: unknown): Inspection {
   const messages = (Array.isArray(body) ? body : [body]).filter(isObject);
-  const out: Inspection = { requestIds: [], streams: false, cancels: [], rpcMethod: short(messages[0]?.['method']), tool: undefined, model: undefined, clientName: undefined };
+  const out: Inspection = { requestIds: [], streams: false, needsSlot: false, cancels: [], rpcMethod: short(messages[0]?.['method']), tool: undefined, model: undefined, clientName: undefined };
   for (const message of messages) {
     const method = message['method'];
     if (typeof method !== 'string') continue;
@@ -55,6 +63,7 @@ export function inspectMessages(body: unknown): Inspection {
       out.requestIds.push(message['id']);
       const meta = isObject(params?.['_meta']) ? params['_meta'] : undefined;
       if (!QUICK_METHODS.has(method) || meta?.['progressToken'] !== undefined) out.streams = true;
+      if (!CONTROL_METHODS.has(method) && !cancelsJob(method, params)) out.needsSlot = true;
       if (method === 'initialize') {
         const info = isObject(params?.['clientInfo']) ? params['clientInfo'] : undefined;
         out.clientName = short(info?.['name']);
@@ -69,6 +78,12 @@ export function inspectMessages(body: unknown): Inspection {
     }
   }
   return out;
+}
+
+/** `complete` with `job_id` and `cancel: true`: ends a job at once, whatever it waits for. */
+function cancelsJob(method: string, params: Loose | undefined): boolean {
+  const args = isObject(params?.['arguments']) ? params['arguments'] : undefined;
+  return method === 'tools/call' && params?.['name'] === 'complete' && typeof args?.['job_id'] === 'string' && args['cancel'] === true && params['task'] === undefined;
 }
 
 /** How a POST ended, for the access log: `ok`, a tool error code, `rpc_error`, `cancelled`, `client_closed`, `shutdown`. */
@@ -107,6 +122,8 @@ export function serveExchange(
   principal: Principal,
   log: Logger,
   facts: ExchangeFacts,
+  /** The request's in-flight slot, which a background job or MCP task it starts takes over. */
+  jobSlots: JobSlots,
 ): Exchange {
   const config: Readonly<Config> = Object.freeze({ ...ctx.config, apiKey: principal.apiKey });
   if (inspection.clientName !== undefined) ctx.clientNames.remember(principal.id, inspection.clientName);
@@ -117,6 +134,7 @@ export function serveExchange(
     log,
     answers: ctx.answers,
     tasks: ctx.tasks,
+    jobSlots,
     // Remote callers never get the server's own disk: `files` is refused in this mode.
     readsFiles: false,
   });

@@ -2,13 +2,16 @@
  * `EZROUTER_HTTP_AUTH=oauth`: ezrouter-mcp as an OAuth 2.1 resource server, as the MCP
  * authorization specification describes, so clients such as Claude's web app connect through an
  * organisation's identity provider. It publishes its protected-resource metadata (RFC 9728) at
- * `/.well-known/oauth-protected-resource` (and the path-suffixed form for /mcp), naming the
- * configured authorization server; it accepts bearer access tokens that are JWTs signed by a key
- * of the issuer's JWKS (fetched and cached by jose), issued by that issuer, for this resource
- * (audience), not expired; a configured claim names the principal, which maps to an ezrouter key
- * as in the tokens mode (unlisted principals use EZROUTER_API_KEY). A 401 carries
- * `WWW-Authenticate: Bearer resource_metadata="…"` so a client can find where to log in.
- * jose is loaded only in this mode.
+ * the URL RFC 9728 §3.1 derives from the resource (the audience): for
+ * `https://host/mcp`, `https://host/.well-known/oauth-protected-resource/mcp`, whose `resource`
+ * is exactly the audience (§3.3), and at the root form too (the MCP spec's fallback for clients
+ * without a challenge), naming the configured authorization server. It accepts bearer access
+ * tokens that are JWTs signed by a key of the issuer's JWKS (fetched and cached by jose), issued
+ * by that issuer, for this resource (audience), not expired; a configured claim names the
+ * principal, which maps to an ezrouter key as in the tokens mode. A principal not in the keys
+ * file is refused unless EZROUTER_HTTP_OAUTH_UNLISTED=server_key gives it EZROUTER_API_KEY. A
+ * 401 carries `WWW-Authenticate: Bearer resource_metadata="…"` (the path-derived URL) so a
+ * client can find where to log in. jose is loaded only in this mode.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -34,8 +37,12 @@ const keysFileSchema = z.strictObject({
   ),
 });
 
-/** Principal → ezrouter key, from EZROUTER_HTTP_OAUTH_KEYS_FILE; a bad file is a ConfigError. */
-async function readKeysFile(path: string, ctx: AuthContext): Promise<Map<string, string | undefined>> {
+/**
+ * Principal → ezrouter key, from EZROUTER_HTTP_OAUTH_KEYS_FILE; a bad file is a ConfigError, as in
+ * the tokens mode: an `api_key_env` naming an unset variable, both `api_key` and `api_key_env`, or
+ * no key at all without EZROUTER_API_KEY. A mistake never falls back to the server's key.
+ */
+async function readKeysFile(path: string, ctx: AuthContext): Promise<Map<string, string>> {
   const where = `EZROUTER_HTTP_OAUTH_KEYS_FILE (${path})`;
   let parsed: unknown;
   try {
@@ -48,9 +55,17 @@ async function readKeysFile(path: string, ctx: AuthContext): Promise<Map<string,
     const issue = result.error.issues[0];
     throw new ConfigError(`${where}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is invalid'}.`);
   }
-  const keys = new Map<string, string | undefined>();
-  for (const entry of result.data.principals) {
-    const key = entry.api_key ?? (entry.api_key_env ? ctx.env[entry.api_key_env] : undefined) ?? ctx.serverKey;
+  const keys = new Map<string, string>();
+  for (const [index, entry] of result.data.principals.entries()) {
+    const at = `${where}: principals[${index}] (${entry.principal})`;
+    if (entry.api_key !== undefined && entry.api_key_env !== undefined) throw new ConfigError(`${at} gives both api_key and api_key_env: keep one.`);
+    let key = entry.api_key?.trim();
+    if (entry.api_key_env !== undefined) {
+      key = ctx.env[entry.api_key_env]?.trim();
+      if (!key) throw new ConfigError(`${at} reads its key from ${entry.api_key_env}, which is not set.`);
+    }
+    key ||= ctx.serverKey;
+    if (!key) throw new ConfigError(`${at} has no ezrouter key: give api_key or api_key_env, or set EZROUTER_API_KEY.`);
     keys.set(entry.principal, key);
   }
   return keys;
@@ -60,15 +75,21 @@ export async function loadOAuthAuthenticator(ctx: AuthContext): Promise<Authenti
   const settings = ctx.http.oauth as OAuthConfig;
   const { createRemoteJWKSet, jwtVerify } = await import('jose');
   const jwks = createRemoteJWKSet(new URL(settings.jwksUrl));
-  let keys = settings.keysFile ? await readKeysFile(settings.keysFile, ctx) : new Map<string, string | undefined>();
-  const metadataUrl = `${new URL(settings.audience).origin}${PROTECTED_RESOURCE_PATH}`;
+  if (settings.unlisted === 'server_key' && !ctx.serverKey) {
+    throw new ConfigError('EZROUTER_HTTP_OAUTH_UNLISTED=server_key gives unlisted principals EZROUTER_API_KEY, which is not set.');
+  }
+  let keys = settings.keysFile ? await readKeysFile(settings.keysFile, ctx) : new Map<string, string>();
+  const audience = new URL(settings.audience);
+  // RFC 9728 §3.1: the well-known segment goes between the host and the resource's path.
+  const resourcePath = audience.pathname === '/' ? '' : audience.pathname;
+  const metadataUrl = `${audience.origin}${PROTECTED_RESOURCE_PATH}${resourcePath}`;
   const metadata = JSON.stringify({
     resource: settings.audience,
     authorization_servers: [settings.issuer],
     bearer_methods_supported: ['header'],
     resource_name: 'ezrouter-mcp',
   });
-  const metadataPaths = new Set([PROTECTED_RESOURCE_PATH, `${PROTECTED_RESOURCE_PATH}${new URL(settings.audience).pathname.replace(/\/+$/, '')}`]);
+  const metadataPaths = new Set([PROTECTED_RESOURCE_PATH, `${PROTECTED_RESOURCE_PATH}${resourcePath}`, `${PROTECTED_RESOURCE_PATH}${resourcePath.replace(/\/+$/, '')}`]);
 
   return {
     mode: 'oauth',
@@ -79,8 +100,13 @@ export async function loadOAuthAuthenticator(ctx: AuthContext): Promise<Authenti
         const { payload } = await jwtVerify(token, jwks, { issuer: settings.issuer, audience: settings.audience, clockTolerance: CLOCK_TOLERANCE_S });
         const name = payload[settings.principalClaim];
         if (typeof name !== 'string' || !PRINCIPAL.test(name)) return undefined;
+        const apiKey = keys.get(name) ?? (settings.unlisted === 'server_key' ? ctx.serverKey : undefined);
+        if (apiKey === undefined) {
+          ctx.log.info('an OAuth principal not in the keys file was refused (EZROUTER_HTTP_OAUTH_UNLISTED=refuse)', { principal: `oauth:${name}` });
+          return undefined;
+        }
         const hash = createHash('sha256').update(name).digest('hex');
-        return { id: `oauth:${name}`, apiKey: keys.has(name) ? keys.get(name) : ctx.serverKey, scope: `oauth:${hash}` };
+        return { id: `oauth:${name}`, apiKey, scope: `oauth:${hash}` };
       } catch (error) {
         // Never the token itself: only why it was refused (jose's error code).
         ctx.log.debug('an OAuth access token was refused', { reason: (error as { code?: unknown }).code ?? 'invalid' });
