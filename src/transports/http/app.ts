@@ -25,7 +25,7 @@ import { hostAllowed, originAllowed } from './guards.js';
 import type { HttpConfig } from './http-config.js';
 import { InFlightGate, type Limits } from './limits.js';
 import { inspectMessages, serveExchange, type Exchange, type ExchangeFacts } from './mcp-exchange.js';
-import type { Readiness } from './readiness.js';
+import { readyDocument, type Readiness } from './readiness.js';
 
 export const MCP_PATH = '/mcp';
 /** Longest SSE silence: keep-alive comments hold proxies and the idle timeout off a long call. */
@@ -192,9 +192,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'Method not allowed.', { allow: 'GET, HEAD' }, processRedact);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' }, req.method === 'HEAD');
     if (draining) return sendJson(res, 503, { status: 'draining' }, req.method === 'HEAD');
-    const state = await readiness.state();
-    const document = state.ready ? { status: 'ready', checked_at: state.checkedAt } : { status: 'not_ready', reason: state.reason, checked_at: state.checkedAt };
-    return sendJson(res, state.ready ? 200 : 503, document, req.method === 'HEAD');
+    const document = readyDocument(await readiness.state());
+    return sendJson(res, document.status, document.body, req.method === 'HEAD');
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
