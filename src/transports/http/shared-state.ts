@@ -32,7 +32,7 @@ export async function openSharedState(config: Readonly<Config>, http: Readonly<H
       tasks,
       limits: memoryLimits,
       close: async () => {
-        tasks.close();
+        await tasks.close();
         await memoryLimits.close();
       },
     };
@@ -45,7 +45,7 @@ export async function openSharedState(config: Readonly<Config>, http: Readonly<H
     import('./fallback-limits.js'),
   ]);
   const redis = await RedisConnection.open(http.redisUrl, log, http.redisPrefix);
-  const tasks = await RedisTaskStore.open(redis, { defaultTtlMs: config.answerTtlMs });
+  const tasks = await RedisTaskStore.open(redis, { defaultTtlMs: config.answerTtlMs, leaseMs: http.redisLeaseMs });
   const limits = new FallbackLimits(new RedisLimits(redis, { ...limitsOptions, leaseMs: config.timeoutMs + LEASE_MARGIN_MS }), memoryLimits, log);
   return {
     answers: new RedisAnswerStore(redis, { maxChars: config.answerStoreChars, ttlMs: config.answerTtlMs }),
@@ -53,7 +53,8 @@ export async function openSharedState(config: Readonly<Config>, http: Readonly<H
     limits,
     storeReady: () => redis.ready,
     close: async () => {
-      tasks.close();
+      // Before the connection closes: the jobs still running here are marked failed in Redis.
+      await tasks.close();
       await limits.close();
       redis.close();
     },
