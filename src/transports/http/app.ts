@@ -20,7 +20,7 @@ import { createRedactor, type Redactor } from '../../redact.js';
 import { ClientNames } from './client-names.js';
 import { bearerToken, type Authenticator, type Principal } from './auth.js';
 import { readBody } from './body.js';
-import { InFlightCalls } from './cancellations.js';
+import { InFlightCalls, type CancelRelay } from './cancellations.js';
 import { hostAllowed, originAllowed } from './guards.js';
 import type { HttpConfig } from './http-config.js';
 import { InFlightGate, type Limits } from './limits.js';
@@ -48,6 +48,8 @@ export interface HttpAppOptions {
   log: Logger;
   /** Where per-request loggers write (stderr). */
   sink?: LogSink;
+  /** With several replicas: carries a cancel for a call not running here to the one running it. */
+  cancelRelay?: CancelRelay | undefined;
 }
 
 export interface HttpApp {
@@ -84,6 +86,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const sink = options.sink ?? process.stderr;
   const gate = new InFlightGate(http.maxInFlight);
   const calls = new InFlightCalls();
+  const relay = options.cancelRelay;
+  relay
+    ?.listen((principal, id) => {
+      if (calls.cancel(principal, id) === 'cancelled') log.info('cancellation forwarded by another replica: call aborted', { principal });
+    })
+    .catch((error: unknown) => log.warn('cannot listen for cancellations from other replicas', { error }));
   const active = new Set<Exchange>();
   const keepAliveMs = Math.max(50, Math.min(MAX_KEEPALIVE_MS, Math.floor(http.idleTimeoutMs / 2)));
   const exchangeContext = { config, client: options.client, answers: options.answers, tasks: options.tasks, calls, clientNames: new ClientNames(), keepAliveMs };
@@ -152,6 +160,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     for (const id of inspection.cancels) {
       const outcome = calls.cancel(principal.id, id);
       if (outcome !== 'unknown') requestLog.info(`cancellation: ${outcome === 'cancelled' ? 'call aborted' : 'id matches several calls of this principal, none aborted'}`);
+      else if (relay) {
+        // Not running here: another replica may run it (round robin sends the cancel anywhere).
+        relay.forward(principal.id, id).then(
+          () => requestLog.debug('cancellation: no such call here, forwarded to the other replicas'),
+          (error: unknown) => requestLog.warn('cancellation: no such call here, and it could not be forwarded to the other replicas', { error }),
+        );
+      }
     }
     const holdsSlot = inspection.requestIds.length > 0;
     const leaveGate = holdsSlot ? gate.tryEnter() : () => {};
