@@ -142,7 +142,7 @@ export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): E
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       unsubscribe();
-      if (!deps.tasks) tasks.close();
+      if (!deps.tasks) await tasks.close();
       await server.close().catch(() => {});
       if (!deps.client) await client.close().catch(() => {});
     })());

@@ -10,7 +10,7 @@ import { createLogger } from '../src/log.js';
 import { createRedactor } from '../src/redact.js';
 import { RedisAnswerStore } from '../src/store/redis-answer-store.js';
 import { RedisConnection } from '../src/store/redis-connection.js';
-import { RedisTaskStore } from '../src/tasks/redis-task-store.js';
+import { REPLICA_STOPPED, RedisTaskStore } from '../src/tasks/redis-task-store.js';
 import { FallbackLimits } from '../src/transports/http/fallback-limits.js';
 import { InMemoryLimits } from '../src/transports/http/limits.js';
 import { RedisLimits } from '../src/transports/http/redis-limits.js';
@@ -19,6 +19,8 @@ import { redisBinary, startRedis, type RedisServer } from './support/redis-serve
 const binary = redisBinary();
 if (!binary) process.stderr.write('redis-store.test.ts: SKIPPED, redis-server is not installed (apt-get install redis-server)\n');
 
+const TASKS = { defaultTtlMs: 60_000, leaseMs: 60_000 };
+const CALL = { method: 'tools/call', params: {} };
 const quiet = createLogger('error', createRedactor(undefined), { write: () => true });
 const until = async (check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
   const end = Date.now() + ms;
@@ -69,8 +71,8 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
   });
 
   it('a task created on one store is read, finished and listed on the other, scoped by session', async () => {
-    const one = await RedisTaskStore.open(a, { defaultTtlMs: 60_000 });
-    const two = await RedisTaskStore.open(b, { defaultTtlMs: 60_000 });
+    const one = await RedisTaskStore.open(a, TASKS);
+    const two = await RedisTaskStore.open(b, TASKS);
     const task = await one.createTask({ ttl: 60_000 }, 1, { method: 'tools/call', params: {} }, 'alice');
     expect((await two.getTask(task.taskId, 'alice'))?.status).toBe('working');
     expect(await two.getTask(task.taskId, 'bob')).toBeNull();
@@ -81,31 +83,66 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
     await expect(two.updateTaskStatus(task.taskId, 'cancelled', undefined, 'alice')).rejects.toThrow(/terminal/);
     expect((await two.listTasks(undefined, 'alice')).tasks.map((t) => t.taskId)).toContain(task.taskId);
     expect((await two.listTasks(undefined, 'bob')).tasks).toEqual([]);
-    one.close();
-    two.close();
+    await one.close();
+    await two.close();
   });
 
   it('cancelling on one replica aborts the work running on the other', async () => {
-    const one = await RedisTaskStore.open(a, { defaultTtlMs: 60_000 });
-    const two = await RedisTaskStore.open(b, { defaultTtlMs: 60_000 });
+    const one = await RedisTaskStore.open(a, TASKS);
+    const two = await RedisTaskStore.open(b, TASKS);
     const task = await one.createTask({ ttl: 60_000 }, 1, { method: 'tools/call', params: {} }, 'alice');
     const work = new AbortController();
     one.track(task.taskId, work);
     await two.updateTaskStatus(task.taskId, 'cancelled', 'by the caller', 'alice');
     await until(() => work.signal.aborted);
     expect((await one.getTask(task.taskId, 'alice'))?.status).toBe('cancelled');
-    one.close();
-    two.close();
+    await one.close();
+    await two.close();
+  });
+
+  it('a replica that closes (SIGTERM drain) aborts its running jobs and marks them failed, saying why', async () => {
+    const one = await RedisTaskStore.open(a, TASKS);
+    const two = await RedisTaskStore.open(b, TASKS);
+    const task = await one.createTask({ ttl: 60_000 }, 1, CALL, 'alice');
+    const work = new AbortController();
+    one.track(task.taskId, work);
+    const ended = await one.createTask({ ttl: 60_000 }, 2, CALL, 'alice');
+    await one.storeTaskResult(ended.taskId, 'completed', { content: [{ type: 'text', text: 'done' }] }, 'alice');
+    await one.close();
+    expect(work.signal.aborted).toBe(true);
+    expect(await two.getTask(task.taskId, 'alice')).toMatchObject({ status: 'failed', statusMessage: REPLICA_STOPPED });
+    expect(await two.getTaskResult(task.taskId, 'alice')).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringContaining(REPLICA_STOPPED) }] });
+    expect((await two.getTask(ended.taskId, 'alice'))?.status).toBe('completed');
+    await two.close();
+  });
+
+  it('a crashed replica\'s running job reads as failed on another replica once its lease expires; a live owner\'s job does not', async () => {
+    const c = await RedisConnection.open(redis.url, quiet, 'test:');
+    await until(() => c.ready);
+    const owner = await RedisTaskStore.open(c, { defaultTtlMs: 60_000, leaseMs: 600 });
+    const reader = await RedisTaskStore.open(b, TASKS);
+    const task = await owner.createTask({ ttl: 60_000 }, 1, CALL, 'alice');
+    owner.track(task.taskId, new AbortController());
+    // Longer than the lease: the owner's heartbeat keeps its job working.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await reader.getTask(task.taskId, 'alice'))?.status).toBe('working');
+    c.close(); // the crash: no close(), no status written, the heartbeat stops
+    await until(async () => (await reader.getTask(task.taskId, 'alice'))?.status === 'failed', 10_000);
+    expect(await reader.getTask(task.taskId, 'alice')).toMatchObject({ statusMessage: REPLICA_STOPPED });
+    expect(await reader.getTaskResult(task.taskId, 'alice')).toMatchObject({ isError: true });
+    expect((await reader.listTasks(undefined, 'alice')).tasks.find((t) => t.taskId === task.taskId)?.status).toBe('failed');
+    await owner.close();
+    await reader.close();
   });
 
   it('plain-call tasks stay in memory and work while Redis is unreachable', async () => {
     const dead = await RedisConnection.open('redis://127.0.0.1:1', quiet, 'test:');
-    const store = await RedisTaskStore.open(dead, { defaultTtlMs: 60_000 });
+    const store = await RedisTaskStore.open(dead, TASKS);
     const task = await store.createCallTask({ ttl: 1000 }, 1, { method: 'tools/call', params: {} });
     await store.storeTaskResult(task.taskId, 'completed', { content: [] });
     expect((await store.getTask(task.taskId))?.status).toBe('completed');
     await expect(store.createTask({ ttl: 1000 }, 2, { method: 'tools/call', params: {} })).rejects.toMatchObject({ code: 'store_unavailable' });
-    store.close();
+    await store.close();
     dead.close();
   });
 

@@ -7,10 +7,17 @@
  * mode) has an index for tasks/list. Status changes are one Lua script each, so a task that
  * ended stays ended whichever replica writes. The tasks that only carry a plain call's result
  * stay in this process's memory (createCallTask): a plain call needs no shared state.
+ *
+ * A job never stays `working` after its replica is gone: closing the store (SIGTERM drain)
+ * aborts the work and marks each job failed; a crashed replica's jobs carry its lease
+ * (replica-lease.ts), and reading a working job whose owner's lease has expired marks it failed
+ * (one Lua script, so whichever replica reads first writes it once).
  */
 import type { CreateTaskOptions } from '@modelcontextprotocol/sdk/experimental/tasks';
 import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
 import type { RedisConnection } from '../store/redis-connection.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ReplicaLease } from './replica-lease.js';
 import { CompletionTaskStore, type CompletionTasks } from './task-store.js';
 
 const CANCEL_CHANNEL = 'task-cancel';
@@ -33,9 +40,37 @@ if ARGV[5] ~= '' and (ARGV[2] == 'completed' or ARGV[2] == 'failed' or ARGV[2] =
 return 'ok'
 `;
 
+/**
+ * KEYS[1] task. ARGV: lease key prefix, message, now, result JSON, default ttl ms. Every read:
+ * a working task whose owner's lease is gone is marked failed first; answers HGETALL.
+ */
+const READ = `
+local key = KEYS[1]
+local status = redis.call('HGET', key, 'status')
+if status == 'working' or status == 'input_required' then
+  local owner = redis.call('HGET', key, 'owner')
+  if owner and owner ~= '' and redis.call('EXISTS', ARGV[1] .. owner) == 0 then
+    redis.call('HSET', key, 'status', 'failed', 'statusMessage', ARGV[2], 'lastUpdatedAt', ARGV[3], 'result', ARGV[4])
+    local fixed = cjson.decode(redis.call('HGET', key, 'task'))
+    redis.call('PEXPIRE', key, tonumber(fixed.ttl) or tonumber(ARGV[5]))
+  end
+end
+return redis.call('HGETALL', key)
+`;
+
+/** The status message (and result) of a job whose replica stopped before it finished. */
+export const REPLICA_STOPPED = 'the replica running this job stopped; start it again';
+
+/** The stored result of such a job: an error result saying so (nothing upstream was answered). */
+function replicaStoppedResult(): CallToolResult {
+  return { content: [{ type: 'text', text: `The job did not finish: ${REPLICA_STOPPED}.` }], isError: true };
+}
+
 export interface RedisTaskStoreOptions {
   /** Expiry of a task created without a ttl (its work still bounded by EZROUTER_TIMEOUT_MS). */
   defaultTtlMs: number;
+  /** How long this replica's jobs outlive its last heartbeat (EZROUTER_REDIS_LEASE_MS). */
+  leaseMs: number;
 }
 
 type Fields = Record<string, string>;
@@ -43,14 +78,18 @@ type Fields = Record<string, string>;
 export class RedisTaskStore implements CompletionTasks {
   private readonly running = new Map<string, AbortController>();
   private readonly local = new CompletionTaskStore();
+  private readonly lease: ReplicaLease;
 
   private constructor(
     private readonly redis: RedisConnection,
     private readonly options: RedisTaskStoreOptions,
-  ) {}
+  ) {
+    this.lease = new ReplicaLease(redis, options.leaseMs);
+  }
 
   static async open(redis: RedisConnection, options: RedisTaskStoreOptions): Promise<RedisTaskStore> {
     const store = new RedisTaskStore(redis, options);
+    store.lease.start();
     // Waits for the subscription a little (Redis up: at once); a Redis down at start-up does not
     // hold the service: the SUBSCRIBE is queued until the connection is made.
     const subscribed = redis.subscribe(CANCEL_CHANNEL, (taskId) => store.running.get(taskId)?.abort(new Error('task cancelled'))).catch(() => {});
@@ -84,7 +123,7 @@ export class RedisTaskStore implements CompletionTasks {
     const fixed = JSON.stringify({ taskId, ttl, createdAt, pollInterval: task.pollInterval });
     const expiry = String(ttl ?? this.options.defaultTtlMs);
     await this.redis.run(async (r) => {
-      await r.sendCommand(['HSET', this.key(taskId), 'task', fixed, 'status', 'working', 'lastUpdatedAt', createdAt, 'session', sessionId ?? '']);
+      await r.sendCommand(['HSET', this.key(taskId), 'task', fixed, 'status', 'working', 'lastUpdatedAt', createdAt, 'session', sessionId ?? '', 'owner', this.lease.owner]);
       // A running task lives at least as long as its ttl counted from now; it is re-armed when it ends.
       await r.sendCommand(['PEXPIRE', this.key(taskId), expiry]);
       await r.sendCommand(['ZADD', this.index(sessionId), String(Date.now()), taskId]);
@@ -94,7 +133,9 @@ export class RedisTaskStore implements CompletionTasks {
   }
 
   private async fields(taskId: string, sessionId: string | undefined): Promise<Fields | undefined> {
-    const raw = await this.redis.run((r) => r.sendCommand(['HGETALL', this.key(taskId)]));
+    const now = new Date().toISOString();
+    const lost = JSON.stringify(replicaStoppedResult());
+    const raw = await this.redis.run((r) => r.sendCommand(['EVAL', READ, '1', this.key(taskId), this.lease.keyPrefix(), REPLICA_STOPPED, now, lost, String(this.options.defaultTtlMs)]));
     const fields = toFields(raw);
     if (fields['task'] === undefined) return undefined;
     const scope = fields['session'] ?? '';
@@ -170,10 +211,25 @@ export class RedisTaskStore implements CompletionTasks {
     this.running.delete(taskId);
   }
 
-  close(): void {
-    for (const controller of this.running.values()) controller.abort(new Error('server closing'));
+  /**
+   * Aborts the work still running here and marks those jobs failed (saying the replica stopped),
+   * so no job stays `working` until its expiry; then gives up this replica's lease.
+   */
+  async close(): Promise<void> {
+    const running = [...this.running];
     this.running.clear();
-    this.local.close();
+    for (const [, controller] of running) controller.abort(new Error('server closing'));
+    const result = JSON.stringify(replicaStoppedResult());
+    await Promise.all(
+      running.map(async ([taskId]) => {
+        const fields = await this.fields(taskId, undefined).catch(() => undefined);
+        const ttl = fields ? (JSON.parse(fields['task']!) as { ttl: number | null }).ttl : null;
+        // A job that ended meanwhile keeps its status (the script refuses to leave a terminal one).
+        await this.update(taskId, undefined, 'failed', REPLICA_STOPPED, String(ttl ?? this.options.defaultTtlMs), result).catch(() => {});
+      }),
+    );
+    await this.lease.stop();
+    await this.local.close();
   }
 }
 

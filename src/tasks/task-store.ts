@@ -22,8 +22,8 @@ export interface CompletionTasks extends TaskStore {
   track(taskId: string, controller: AbortController): void;
   /** The work of a task ended (its result is stored, or it was aborted). */
   untrack(taskId: string): void;
-  /** Aborts every task still running here (server shutdown). */
-  close(): void;
+  /** Aborts every task still running here (server shutdown); a shared store marks them failed. */
+  close(): Promise<void>;
 }
 
 const PRUNE_EVERY = 1024;
@@ -70,9 +70,10 @@ export class CompletionTaskStore extends InMemoryTaskStore implements Completion
   }
 
   /** Aborts every task still running and stops the expiry timers (server shutdown). */
-  close(): void {
+  close(): Promise<void> {
     for (const controller of this.running.values()) controller.abort(new Error('server closing'));
     this.running.clear();
     this.cleanup();
+    return Promise.resolve();
   }
 }

@@ -20,12 +20,12 @@ import { createRedactor, type Redactor } from '../../redact.js';
 import { ClientNames } from './client-names.js';
 import { bearerToken, type Authenticator, type Principal } from './auth.js';
 import { readBody } from './body.js';
-import { InFlightCalls } from './cancellations.js';
+import { InFlightCalls, type CancelRelay } from './cancellations.js';
 import { hostAllowed, originAllowed } from './guards.js';
 import type { HttpConfig } from './http-config.js';
 import { InFlightGate, type Limits } from './limits.js';
 import { inspectMessages, serveExchange, type Exchange, type ExchangeFacts } from './mcp-exchange.js';
-import type { Readiness } from './readiness.js';
+import { readyDocument, type Readiness } from './readiness.js';
 import { limitRefusal, RequestSlot } from './request-slot.js';
 
 export const MCP_PATH = '/mcp';
@@ -49,6 +49,8 @@ export interface HttpAppOptions {
   log: Logger;
   /** Where per-request loggers write (stderr). */
   sink?: LogSink;
+  /** With several replicas: carries a cancel for a call not running here to the one running it. */
+  cancelRelay?: CancelRelay | undefined;
 }
 
 export interface HttpApp {
@@ -85,6 +87,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const sink = options.sink ?? process.stderr;
   const gate = new InFlightGate(http.maxInFlight);
   const calls = new InFlightCalls();
+  const relay = options.cancelRelay;
+  relay
+    ?.listen((principal, id) => {
+      if (calls.cancel(principal, id) === 'cancelled') log.info('cancellation forwarded by another replica: call aborted', { principal });
+    })
+    .catch((error: unknown) => log.warn('cannot listen for cancellations from other replicas', { error }));
   const active = new Set<Exchange>();
   const keepAliveMs = Math.max(50, Math.min(MAX_KEEPALIVE_MS, Math.floor(http.idleTimeoutMs / 2)));
   const exchangeContext = { config, client: options.client, answers: options.answers, tasks: options.tasks, calls, clientNames: new ClientNames(), keepAliveMs };
@@ -153,6 +161,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     for (const id of inspection.cancels) {
       const outcome = calls.cancel(principal.id, id);
       if (outcome !== 'unknown') requestLog.info(`cancellation: ${outcome === 'cancelled' ? 'call aborted' : 'id matches several calls of this principal, none aborted'}`);
+      else if (relay) {
+        // Not running here: another replica may run it (round robin sends the cancel anywhere).
+        relay.forward(principal.id, id).then(
+          () => requestLog.debug('cancellation: no such call here, forwarded to the other replicas'),
+          (error: unknown) => requestLog.warn('cancellation: no such call here, and it could not be forwarded to the other replicas', { error }),
+        );
+      }
     }
     const leaveGate = inspection.requestIds.length > 0 ? gate.tryEnter() : () => {};
     if (!leaveGate) {
@@ -193,9 +208,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'Method not allowed.', { allow: 'GET, HEAD' }, processRedact);
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' }, req.method === 'HEAD');
     if (draining) return sendJson(res, 503, { status: 'draining' }, req.method === 'HEAD');
-    const state = await readiness.state();
-    const document = state.ready ? { status: 'ready', checked_at: state.checkedAt } : { status: 'not_ready', reason: state.reason, checked_at: state.checkedAt };
-    return sendJson(res, state.ready ? 200 : 503, document, req.method === 'HEAD');
+    const document = readyDocument(await readiness.state());
+    return sendJson(res, document.status, document.body, req.method === 'HEAD');
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

@@ -5,8 +5,9 @@
  * upstream socket closes). Clients number their requests per session, so two sessions of one
  * principal can share an id: an ambiguous id cancels nothing (cancellation is best effort; a
  * wrong call must never be the one stopped). Closing the HTTP response cancels a call too.
- * This registry is per process: with several replicas, the notification must reach the replica
- * that runs the call (issue 13).
+ * This registry is per process; with several replicas (Redis), a cancel whose id is not running
+ * here is forwarded through a CancelRelay with the principal that sent it, and the replica
+ * running the call aborts it, by the same rules (one principal never reaches another's calls).
  */
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 
@@ -38,4 +39,12 @@ export class InFlightCalls {
 
 function callKey(principal: string, id: RequestId): string {
   return `${principal}\n${typeof id}:${String(id)}`;
+}
+
+/** Carries a cancel this process does not know to the other replicas (Redis pub/sub). */
+export interface CancelRelay {
+  /** Sends the cancel of this principal's call to every replica; the one running it aborts it. */
+  forward(principal: string, id: RequestId): Promise<void>;
+  /** Delivers the cancels forwarded by any replica (this one included). */
+  listen(onCancel: (principal: string, id: RequestId) => void): Promise<void>;
 }

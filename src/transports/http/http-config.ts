@@ -15,6 +15,8 @@ export type UnlistedPolicy = (typeof UNLISTED_POLICIES)[number];
 
 export const DEFAULT_HTTP_PORT = 8787;
 export const DEFAULT_HTTP_HOST = '127.0.0.1';
+/** EZROUTER_REDIS_LEASE_MS: a crashed replica's jobs read as failed this long after its last heartbeat. */
+export const DEFAULT_REDIS_LEASE_MS = 15_000;
 /** The SDK's own default bound for a request body. */
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -51,6 +53,8 @@ export interface HttpConfig {
   redisUrl: string | undefined;
   /** Prefix of every Redis key (several deployments can share one Redis). */
   redisPrefix: string;
+  /** How long a replica's running jobs outlive its last heartbeat (a crashed replica's jobs then read as failed). */
+  redisLeaseMs: number;
   /** The oauth mode's settings (present only in that mode). */
   oauth: OAuthConfig | undefined;
 }
@@ -197,6 +201,7 @@ const HTTP_VARIABLES = {
     flag: undefined,
     help: 'prefix of every Redis key',
   },
+  EZROUTER_REDIS_LEASE_MS: { schema: wholeMs(DEFAULT_REDIS_LEASE_MS, 300), flag: undefined, help: 'a crashed replica\'s running jobs read as failed this long after its last heartbeat' },
 } as const;
 
 type HttpVariable = keyof typeof HTTP_VARIABLES;
@@ -294,6 +299,7 @@ export function loadHttpConfig(env: Env): Readonly<HttpConfig> {
     oauth,
     redisUrl: value('EZROUTER_REDIS_URL'),
     redisPrefix: value('EZROUTER_REDIS_PREFIX'),
+    redisLeaseMs: value('EZROUTER_REDIS_LEASE_MS'),
   };
   return Object.freeze(config);
 }

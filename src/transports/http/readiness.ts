@@ -5,6 +5,11 @@
  * With a server key the check is the shared catalog itself (cached for EZROUTER_MODELS_TTL_MS);
  * without one (byok), an unauthenticated GET /v1/models: any answer from the gateway proves it
  * is reachable.
+ *
+ * The shared store (Redis) is reported, not judged: every replica shares it, so a Redis outage
+ * answered with 503 would take every replica out of the balancer at once, although calls that
+ * need no shared state still work. Its state is read live on each probe (`store`), and a
+ * replica whose store is unreachable is `degraded` (200), not unready.
  */
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
@@ -18,6 +23,23 @@ export interface ReadyState {
   /** Why not, as an error code (e.g. `network_error`, `invalid_api_key`, `draining`). */
   reason?: string;
   checkedAt: string;
+  /** The shared store's state now; absent when the state is in memory. */
+  store?: StoreState;
+}
+
+export type StoreState = 'ok' | 'unavailable';
+
+/** The /readyz answer: its HTTP status and body. */
+export interface ReadyDocument {
+  status: 200 | 503;
+  body: { status: 'ready' | 'degraded' | 'not_ready'; reason?: string; store?: StoreState; checked_at: string };
+}
+
+/** 503 only when this replica cannot serve calls; an unreachable shared store is `degraded` (200). */
+export function readyDocument(state: ReadyState): ReadyDocument {
+  const store = state.store === undefined ? {} : { store: state.store };
+  if (!state.ready) return { status: 503, body: { status: 'not_ready', reason: state.reason ?? 'internal_error', ...store, checked_at: state.checkedAt } };
+  return { status: 200, body: { status: state.store === 'unavailable' ? 'degraded' : 'ready', ...store, checked_at: state.checkedAt } };
 }
 
 /** Statuses an unauthenticated GET /v1/models gets from a working gateway. */
@@ -64,24 +86,37 @@ export function readinessCheck(config: Readonly<Config>, client: EzrouterClient,
   };
 }
 
-/** The check, and not ready (`store_unavailable`) while the shared store cannot be reached. */
-export function withStore(check: ReadyCheck, storeReady: (() => boolean) | undefined): ReadyCheck {
-  if (!storeReady) return check;
-  return async () => (storeReady() ? check() : { ready: false, reason: 'store_unavailable' });
+export interface ReadinessOptions {
+  /** How long a check's answer is reused. */
+  cacheMs?: number;
+  /** Whether the shared store is reachable now (undefined: the state is in memory). */
+  storeReady?: (() => boolean) | undefined;
+  now?: () => number;
 }
 
-/** The check's last answer for `cacheMs`, one check at a time. */
+/** The check's last answer for `cacheMs`, one check at a time; the store's state read live. */
 export class Readiness {
   private cached: { state: ReadyState; at: number } | undefined;
   private running: Promise<ReadyState> | undefined;
+  private readonly cacheMs: number;
+  private readonly now: () => number;
+  private readonly storeReady: (() => boolean) | undefined;
 
   constructor(
     private readonly check: ReadyCheck,
-    private readonly cacheMs = READY_CACHE_MS,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    options: ReadinessOptions = {},
+  ) {
+    this.cacheMs = options.cacheMs ?? READY_CACHE_MS;
+    this.now = options.now ?? (() => performance.now());
+    this.storeReady = options.storeReady;
+  }
 
-  state(): Promise<ReadyState> {
+  async state(): Promise<ReadyState> {
+    const state = await this.checked();
+    return this.storeReady ? { ...state, store: this.storeReady() ? 'ok' : 'unavailable' } : state;
+  }
+
+  private checked(): Promise<ReadyState> {
     const cached = this.cached;
     if (cached && this.now() - cached.at < this.cacheMs) return Promise.resolve(cached.state);
     this.running ??= this.check()

@@ -15,7 +15,7 @@ import { createHttpApp, MCP_PATH, type HttpApp } from './app.js';
 import type { Authenticator } from './auth.js';
 import { createAuthenticator } from './auth-mode.js';
 import { hostForUrl, isLoopbackHost, isWildcardHost, type HttpConfig } from './http-config.js';
-import { Readiness, readinessCheck, withStore } from './readiness.js';
+import { Readiness, readinessCheck } from './readiness.js';
 import { openSharedState } from './shared-state.js';
 
 export interface HttpServiceOptions {
@@ -51,8 +51,8 @@ export async function startHttpService(config: Readonly<Config>, http: Readonly<
   // EZROUTER_REDIS_URL: every replica).
   const shared = await openSharedState(config, http, log);
   const { answers, tasks, limits } = shared;
-  const readiness = new Readiness(withStore(readinessCheck(config, client, dispatcher), shared.storeReady), options.readyCacheMs);
-  const app = createHttpApp({ config, http, client, answers, tasks, authenticator, limits, readiness, log, sink });
+  const readiness = new Readiness(readinessCheck(config, client, dispatcher), { cacheMs: options.readyCacheMs, storeReady: shared.storeReady });
+  const app = createHttpApp({ config, http, client, answers, tasks, authenticator, limits, readiness, log, sink, cancelRelay: shared.cancelRelay });
   let stopping: Promise<number> | undefined;
   return {
     app,

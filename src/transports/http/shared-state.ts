@@ -8,6 +8,7 @@ import type { Logger } from '../../log.js';
 import { MemoryAnswerStore, type AnswerStore } from '../../store/answer-store.js';
 import { CompletionTaskStore, type CompletionTasks } from '../../tasks/task-store.js';
 import type { HttpConfig } from './http-config.js';
+import type { CancelRelay } from './cancellations.js';
 import { InMemoryLimits, type Limits } from './limits.js';
 
 export interface SharedState {
@@ -16,6 +17,8 @@ export interface SharedState {
   limits: Limits;
   /** Undefined when the state is in memory; else whether the shared store is reachable now. */
   storeReady?: () => boolean;
+  /** Undefined when the state is in memory; else carries cancels to the replica running the call. */
+  cancelRelay?: CancelRelay;
   close(): Promise<void>;
 }
 
@@ -32,28 +35,31 @@ export async function openSharedState(config: Readonly<Config>, http: Readonly<H
       tasks,
       limits: memoryLimits,
       close: async () => {
-        tasks.close();
+        await tasks.close();
         await memoryLimits.close();
       },
     };
   }
-  const [{ RedisConnection }, { RedisAnswerStore }, { RedisTaskStore }, { RedisLimits }, { FallbackLimits }] = await Promise.all([
+  const [{ RedisConnection }, { RedisAnswerStore }, { RedisTaskStore }, { RedisLimits }, { FallbackLimits }, { RedisCancelRelay }] = await Promise.all([
     import('../../store/redis-connection.js'),
     import('../../store/redis-answer-store.js'),
     import('../../tasks/redis-task-store.js'),
     import('./redis-limits.js'),
     import('./fallback-limits.js'),
+    import('./redis-cancel-relay.js'),
   ]);
   const redis = await RedisConnection.open(http.redisUrl, log, http.redisPrefix);
-  const tasks = await RedisTaskStore.open(redis, { defaultTtlMs: config.answerTtlMs });
+  const tasks = await RedisTaskStore.open(redis, { defaultTtlMs: config.answerTtlMs, leaseMs: http.redisLeaseMs });
   const limits = new FallbackLimits(new RedisLimits(redis, { ...limitsOptions, leaseMs: config.timeoutMs + LEASE_MARGIN_MS }), memoryLimits, log);
   return {
     answers: new RedisAnswerStore(redis, { maxChars: config.answerStoreChars, ttlMs: config.answerTtlMs }),
     tasks,
     limits,
     storeReady: () => redis.ready,
+    cancelRelay: new RedisCancelRelay(redis),
     close: async () => {
-      tasks.close();
+      // Before the connection closes: the jobs still running here are marked failed in Redis.
+      await tasks.close();
       await limits.close();
       redis.close();
     },
