@@ -187,6 +187,7 @@ export class EzrouterClient {
       };
       if (res.requestId) completion.request_id = res.requestId;
       if (answer.reasoning !== '') completion.reasoning = answer.reasoning;
+      if (answer.reasoningTruncated) completion.reasoningTruncated = true;
       return completion;
     } catch (error) {
       if (error instanceof EzrouterError && error.code === 'model_unavailable') throw await this.withSuggestions(error, req.model, scope);
