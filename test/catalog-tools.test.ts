@@ -3,7 +3,10 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MODELS } from '../src/emulator/index.js';
-import { errorMeta, startHarness, textOf, type Harness } from './harness.js';
+import { errorMeta, readStored, startHarness, textOf, type Harness } from './harness.js';
+
+/** The bytes of the last tools/call response the client received. */
+const lastResponseBytes = (t: Harness): number => Buffer.byteLength(t.received.filter((m) => m.includes('"result"') && m.includes('"content"')).at(-1) ?? '');
 
 let h: Harness;
 afterEach(async () => {
@@ -120,6 +123,20 @@ describe('get_balance', () => {
     const result = await h.call('get_balance');
     expect(result.structuredContent).toEqual({ balance, currency, raw: body });
     if (balance === null) expect(textOf(result)).toMatch(/does not recognise/);
+  });
+
+  it("a balance body too large for the client's result: raw is left out with a note, and the whole body is linked", async () => {
+    const body = { balance: 5, currency: 'USD', history: Array.from({ length: 20_000 }, (_, i) => ({ at: i, note: 'spent "some" credit' })) };
+    h = await startHarness({ clientName: 'codex-mcp-client', emulator: { balance: body } });
+    const result = await h.call('get_balance');
+    expect(lastResponseBytes(h)).toBeLessThanOrEqual(20_480);
+    const s = result.structuredContent as { balance: number; currency: string; raw?: unknown; notes?: string[] };
+    expect(s).toMatchObject({ balance: 5, currency: 'USD' });
+    expect(s.raw).toBeUndefined();
+    expect(s.notes).toEqual([expect.stringMatching(/^ezrouter's balance response is [\d,]+ characters of JSON, more than this client accepts in one result, so structuredContent.raw is left out: read it with resources\/read of ezrouter:\/\/answers\//)]);
+    expect(textOf(result)).toMatch(/^ezrouter balance: 5 USD\.\n\n\[ezrouter-mcp: ezrouter's balance response is/);
+    const link = result.content.find((c) => c.type === 'resource_link') as { uri: string } | undefined;
+    expect(JSON.parse(await readStored(h.client, link!.uri))).toEqual(body);
   });
 
   it('a 404 is not_supported, not a made-up number', async () => {
