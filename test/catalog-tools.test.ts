@@ -104,6 +104,35 @@ describe('list_models', () => {
   });
 });
 
+describe("the client's time budget", () => {
+  // The client gives up after 3 s, so the effective deadline is 1 s; the upstream idle timeout
+  // and EZROUTER_TIMEOUT_MS (20 s) are far longer, and the test's own timeout is the hang guard.
+  const env = { EZROUTER_TIMEOUT_MS: '20000', EZROUTER_IDLE_TIMEOUT_MS: '20000', EZROUTER_MAX_RETRIES: '0', EZROUTER_CLIENT_TIMEOUT_MS: '3000' };
+
+  it('a stalled catalog: list_models answers timeout within the deadline', { timeout: 10_000 }, async () => {
+    h = await startHarness({ env });
+    h.emulator.script({ kind: 'stall' }, { path: '/v1/models' });
+    const result = await h.call('list_models');
+    expect(errorMeta(result)).toMatchObject({ code: 'timeout', retryable: true });
+    expect(textOf(result)).toMatch(/within 1000 ms \(the call deadline/);
+  });
+
+  it('a stalled catalog: resources/read of the catalog fails with timeout within the deadline', { timeout: 10_000 }, async () => {
+    h = await startHarness({ env });
+    h.emulator.script({ kind: 'stall' }, { path: '/v1/models' });
+    const error = await h.client.readResource({ uri: 'ezrouter://models' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCode.InternalError, data: { code: 'timeout', retryable: true } });
+  });
+
+  it('a stalled balance endpoint: get_balance answers timeout within the deadline', { timeout: 10_000 }, async () => {
+    h = await startHarness({ env });
+    h.emulator.script({ kind: 'stall' }, { path: '/v1/user/balance' });
+    const result = await h.call('get_balance');
+    expect(errorMeta(result)).toMatchObject({ code: 'timeout', retryable: true });
+    expect(textOf(result)).toMatch(/within 1000 ms/);
+  });
+});
+
 describe('get_balance', () => {
   it('states the balance as ezrouter reported it', async () => {
     h = await startHarness({ emulator: { balance: { object: 'balance', data: { total_balance: '17.25', currency: 'CNY' } } } });

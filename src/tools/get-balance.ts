@@ -30,7 +30,7 @@ export function registerGetBalanceTool(server: McpServer, ctx: HandlerContext): 
     async (_args, extra) => {
       try {
         const limits = ctx.limits();
-        const result = await ctx.client.balance(extra.signal);
+        const result = await ctx.client.balance(extra.signal, limits.deadlineMs);
         const raw = ctx.redact(JSON.stringify(result.raw) ?? 'null');
         const shownRaw = raw.length > RAW_TEXT_LIMIT ? `${raw.slice(0, RAW_TEXT_LIMIT)}…` : raw;
         const text =
