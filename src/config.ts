@@ -10,10 +10,10 @@ export const DEFAULT_BASE_URL = 'https://www.ezrouter.dev';
 /** `max_tokens` sent on the Anthropic surface when the caller gives none (that API requires one). */
 export const DEFAULT_ANTHROPIC_MAX_TOKENS = 4096;
 /**
- * The longest answer `complete` returns, in characters. A success result carries the text twice
- * (content and structuredContent), and common MCP clients drop any message over 10 MiB: one
- * million characters stays under that even for CJK text (3 bytes each in UTF-8), and is still
- * twice the longest answer today's models produce (~128k output tokens).
+ * The longest answer (and reasoning) kept for one call, in characters: a bound on memory (the
+ * answer in flight, then in the answer store), not on what a client receives, since every result
+ * is fitted to its client's size budget. One million characters is twice the longest answer
+ * today's models produce (~128k output tokens).
  */
 export const DEFAULT_MAX_ANSWER_CHARS = 1_000_000;
 /**

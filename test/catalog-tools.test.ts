@@ -3,7 +3,10 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MODELS } from '../src/emulator/index.js';
-import { errorMeta, startHarness, textOf, type Harness } from './harness.js';
+import { errorMeta, readStored, startHarness, textOf, type Harness } from './harness.js';
+
+/** The bytes of the last tools/call response the client received. */
+const lastResponseBytes = (t: Harness): number => Buffer.byteLength(t.received.filter((m) => m.includes('"result"') && m.includes('"content"')).at(-1) ?? '');
 
 let h: Harness;
 afterEach(async () => {
@@ -101,6 +104,35 @@ describe('list_models', () => {
   });
 });
 
+describe("the client's time budget", () => {
+  // The client gives up after 3 s, so the effective deadline is 1 s; the upstream idle timeout
+  // and EZROUTER_TIMEOUT_MS (20 s) are far longer, and the test's own timeout is the hang guard.
+  const env = { EZROUTER_TIMEOUT_MS: '20000', EZROUTER_IDLE_TIMEOUT_MS: '20000', EZROUTER_MAX_RETRIES: '0', EZROUTER_CLIENT_TIMEOUT_MS: '3000' };
+
+  it('a stalled catalog: list_models answers timeout within the deadline', { timeout: 10_000 }, async () => {
+    h = await startHarness({ env });
+    h.emulator.script({ kind: 'stall' }, { path: '/v1/models' });
+    const result = await h.call('list_models');
+    expect(errorMeta(result)).toMatchObject({ code: 'timeout', retryable: true });
+    expect(textOf(result)).toMatch(/within 1000 ms \(the call deadline/);
+  });
+
+  it('a stalled catalog: resources/read of the catalog fails with timeout within the deadline', { timeout: 10_000 }, async () => {
+    h = await startHarness({ env });
+    h.emulator.script({ kind: 'stall' }, { path: '/v1/models' });
+    const error = await h.client.readResource({ uri: 'ezrouter://models' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ErrorCode.InternalError, data: { code: 'timeout', retryable: true } });
+  });
+
+  it('a stalled balance endpoint: get_balance answers timeout within the deadline', { timeout: 10_000 }, async () => {
+    h = await startHarness({ env });
+    h.emulator.script({ kind: 'stall' }, { path: '/v1/user/balance' });
+    const result = await h.call('get_balance');
+    expect(errorMeta(result)).toMatchObject({ code: 'timeout', retryable: true });
+    expect(textOf(result)).toMatch(/within 1000 ms/);
+  });
+});
+
 describe('get_balance', () => {
   it('states the balance as ezrouter reported it', async () => {
     h = await startHarness({ emulator: { balance: { object: 'balance', data: { total_balance: '17.25', currency: 'CNY' } } } });
@@ -120,6 +152,20 @@ describe('get_balance', () => {
     const result = await h.call('get_balance');
     expect(result.structuredContent).toEqual({ balance, currency, raw: body });
     if (balance === null) expect(textOf(result)).toMatch(/does not recognise/);
+  });
+
+  it("a balance body too large for the client's result: raw is left out with a note, and the whole body is linked", async () => {
+    const body = { balance: 5, currency: 'USD', history: Array.from({ length: 20_000 }, (_, i) => ({ at: i, note: 'spent "some" credit' })) };
+    h = await startHarness({ clientName: 'codex-mcp-client', emulator: { balance: body } });
+    const result = await h.call('get_balance');
+    expect(lastResponseBytes(h)).toBeLessThanOrEqual(20_480);
+    const s = result.structuredContent as { balance: number; currency: string; raw?: unknown; notes?: string[] };
+    expect(s).toMatchObject({ balance: 5, currency: 'USD' });
+    expect(s.raw).toBeUndefined();
+    expect(s.notes).toEqual([expect.stringMatching(/^ezrouter's balance response is [\d,]+ characters of JSON, more than this client accepts in one result, so structuredContent.raw is left out: read it with resources\/read of ezrouter:\/\/answers\//)]);
+    expect(textOf(result)).toMatch(/^ezrouter balance: 5 USD\.\n\n\[ezrouter-mcp: ezrouter's balance response is/);
+    const link = result.content.find((c) => c.type === 'resource_link') as { uri: string } | undefined;
+    expect(JSON.parse(await readStored(h.client, link!.uri))).toEqual(body);
   });
 
   it('a 404 is not_supported, not a made-up number', async () => {

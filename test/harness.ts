@@ -123,3 +123,16 @@ export async function waitFor<T>(probe: () => T | undefined, timeoutMs = 3000): 
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Reads a stored answer (`ezrouter://answers/{id}`) from `from` to its end, page by page. */
+export async function readStored(client: Client, uri: string, from = 0): Promise<string> {
+  let text = '';
+  let offset: number | undefined = from;
+  while (offset !== undefined) {
+    const page = await client.readResource({ uri: `${uri}?offset=${offset}` });
+    const content = page.contents[0] as { text: string; _meta?: { next_offset?: number } };
+    text += content.text;
+    offset = content._meta?.next_offset;
+  }
+  return text;
+}

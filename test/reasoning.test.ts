@@ -5,7 +5,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { errorMeta, startHarness, textOf, type Harness } from './harness.js';
+import { errorMeta, readStored, startHarness, textOf, type Harness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -89,6 +89,89 @@ describe('include_reasoning', () => {
       expect(a.reasoning).toMatch(/^Thinking about "why"/);
       expect(a.text).not.toMatch(/Thinking about/);
     }
+  });
+});
+
+type Cut = { total_chars: number; returned_chars: number; uri: string };
+type ComparedShape = { model: string; text?: string; reasoning?: string; truncated?: Cut; reasoning_truncated?: Cut };
+
+/** The bytes of the last tools/call response the client received. */
+const lastResponseBytes = (t: Harness): number => Buffer.byteLength(t.received.filter((m) => m.includes('"result"') && m.includes('"content"')).at(-1) ?? '');
+
+describe('reasoning within the size budget', () => {
+  it('compare: two models with 50,000 characters of reasoning each stay within Codex\'s budget; the answers come back whole, each reasoning as a head with a link to all of it', async () => {
+    const t = (h = await startHarness({ clientName: 'codex-mcp-client' }));
+    const reasoning: Record<string, string> = { 'gpt-5.2': 'thinking "hard"\n'.repeat(3_125), 'gpt-5.1': 'r'.repeat(50_000) };
+    for (const [model, r] of Object.entries(reasoning)) t.emulator.script({ kind: 'stream', text: 'short', reasoning: r, chunkChars: 2_000 }, { model });
+    const r = await t.call('compare', { prompt: 'x', models: Object.keys(reasoning), include_reasoning: true });
+    expect(lastResponseBytes(t)).toBeLessThanOrEqual(20_480);
+    const answers = structured(r)['answers'] as ComparedShape[];
+    for (const a of answers) {
+      expect(a.text).toBe('short');
+      expect(a.truncated).toBeUndefined();
+      const whole = reasoning[a.model]!;
+      expect(a.reasoning_truncated).toMatchObject({ total_chars: 50_000, returned_chars: a.reasoning!.length });
+      expect(a.reasoning!.length).toBeGreaterThan(2_000);
+      expect(whole.startsWith(a.reasoning!)).toBe(true);
+      expect(a.reasoning! + (await readStored(t.client, a.reasoning_truncated!.uri, a.reasoning!.length))).toBe(whole);
+      expect(textOf(r)).toContain(`The reasoning of ${a.model} has 50,000 characters`);
+    }
+    expect(r.content.filter((c) => c.type === 'resource_link')).toHaveLength(2);
+  });
+
+  it('compare: long answers and long reasoning both fit; the texts have priority', async () => {
+    const t = (h = await startHarness({ clientName: 'codex-mcp-client' }));
+    for (const model of ['gpt-5.2', 'gpt-5.1']) t.emulator.script({ kind: 'stream', text: 'a'.repeat(30_000), reasoning: 'r'.repeat(30_000), chunkChars: 2_000 }, { model });
+    const r = await t.call('compare', { prompt: 'x', models: ['gpt-5.2', 'gpt-5.1'], include_reasoning: true });
+    expect(lastResponseBytes(t)).toBeLessThanOrEqual(20_480);
+    for (const a of structured(r)['answers'] as ComparedShape[]) {
+      expect(a.truncated?.total_chars).toBe(30_000);
+      expect(a.reasoning_truncated?.total_chars).toBe(30_000);
+      expect(a.text!.length).toBeGreaterThan(2_000);
+      expect(a.text!.length).toBeGreaterThan(a.reasoning!.length);
+    }
+    expect(r.content.filter((c) => c.type === 'resource_link')).toHaveLength(4);
+  });
+
+  it('complete: reasoning that does not fit is a head, with the whole of it stored and linked, and a note', async () => {
+    const t = (h = await startHarness({ clientName: 'codex-mcp-client' }));
+    const whole = 'step by step, "carefully"\n'.repeat(2_000);
+    t.emulator.script({ kind: 'stream', text: 'short', reasoning: whole, chunkChars: 2_000 });
+    const r = await t.call('complete', { prompt: 'x', model: 'gpt-5.2', include_reasoning: true });
+    expect(lastResponseBytes(t)).toBeLessThanOrEqual(20_480);
+    const s = structured(r);
+    expect(s['text']).toBe('short');
+    const head = s['reasoning'] as string;
+    const cut = s['reasoning_truncated'] as Cut;
+    expect(cut).toMatchObject({ total_chars: whole.length, returned_chars: head.length });
+    // More than the old quarter of the budget: the reasoning gets what the short text leaves.
+    expect(head.length).toBeGreaterThan(20_480 / 4);
+    expect(head + (await readStored(t.client, cut.uri, head.length))).toBe(whole);
+    expect(s['notes']).toEqual([expect.stringMatching(/^The reasoning has 52,000 characters; [\d,]+ of them did not fit in this result: read them with resources\/read of ezrouter:\/\/answers\//)]);
+    expect(textOf(r)).toMatch(/\[ezrouter-mcp: The reasoning has 52,000 characters/);
+    expect(r.content).toContainEqual(expect.objectContaining({ type: 'resource_link', uri: cut.uri }));
+  });
+
+  it('complete: reasoning that fits is returned whole, with no note and no link', async () => {
+    const t = (h = await startHarness({ clientName: 'codex-mcp-client' }));
+    t.emulator.script({ kind: 'stream', text: 'short', reasoning: 'r'.repeat(12_000) });
+    const r = await t.call('complete', { prompt: 'x', model: 'gpt-5.2', include_reasoning: true });
+    expect(structured(r)['reasoning']).toBe('r'.repeat(12_000));
+    expect(structured(r)['notes']).toBeUndefined();
+    expect(r.content.some((c) => c.type === 'resource_link')).toBe(false);
+  });
+
+  it('reasoning cut at EZROUTER_MAX_ANSWER_CHARS is never silent', async () => {
+    const t = (h = await startHarness({ env: { EZROUTER_MAX_ANSWER_CHARS: '1000' } }));
+    t.emulator.script({ kind: 'stream', text: 'short', reasoning: 'r'.repeat(5_000), chunkChars: 500 });
+    const r = await t.call('complete', { prompt: 'x', model: 'gpt-5.2', include_reasoning: true });
+    expect(structured(r)['reasoning']).toBe('r'.repeat(1_000));
+    expect(structured(r)['notes']).toEqual([expect.stringMatching(/reasoning went past EZROUTER_MAX_ANSWER_CHARS \(1,000 characters\)/)]);
+    expect(textOf(r)).toMatch(/\[ezrouter-mcp: The model's reasoning went past EZROUTER_MAX_ANSWER_CHARS/);
+    t.emulator.script({ kind: 'stream', text: 'short', reasoning: 'r'.repeat(5_000), chunkChars: 500 }, { model: 'gpt-5.1' });
+    t.emulator.script({ kind: 'stream', text: 'short', reasoning: 'r'.repeat(5_000), chunkChars: 500 }, { model: 'gpt-5.2' });
+    const c = await t.call('compare', { prompt: 'x', models: ['gpt-5.2', 'gpt-5.1'], include_reasoning: true });
+    for (const a of structured(c)['answers'] as (ComparedShape & { notes?: string[] })[]) expect(a.notes).toEqual([expect.stringMatching(/EZROUTER_MAX_ANSWER_CHARS/)]);
   });
 });
 

@@ -68,6 +68,28 @@ export class CallScope {
   }
 
   /**
+   * Waits for `work` (which this call does not own, e.g. a shared catalog fetch) no longer than
+   * the call lives: its value or its failure, or a rejection with the abort reason as soon as the
+   * call is cancelled or its deadline passes (the work itself goes on).
+   */
+  async race<T>(work: Promise<T>): Promise<T> {
+    const signal = this.signal;
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        work,
+        new Promise<never>((_resolve, reject) => {
+          onAbort = () => reject(signal.reason);
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
    * Ends the scope once the call has its answer: timers stop, and a deadline that would fire
    * later can no longer touch a completed answer.
    */

@@ -187,6 +187,7 @@ export class EzrouterClient {
       };
       if (res.requestId) completion.request_id = res.requestId;
       if (answer.reasoning !== '') completion.reasoning = answer.reasoning;
+      if (answer.reasoningTruncated) completion.reasoningTruncated = true;
       return completion;
     } catch (error) {
       if (error instanceof EzrouterError && error.code === 'model_unavailable') throw await this.withSuggestions(error, req.model, scope);
@@ -204,15 +205,30 @@ export class EzrouterClient {
     return failure;
   }
 
-  /** The catalog (cached for EZROUTER_MODELS_TTL_MS unless `refresh`). */
-  models(options: { refresh?: boolean } = {}): Promise<CatalogSnapshot> {
-    return this.catalog.get(options);
+  /**
+   * The catalog (cached for EZROUTER_MODELS_TTL_MS unless `refresh`), waited for within the
+   * caller's deadline (`timeoutMs`, default EZROUTER_TIMEOUT_MS) and cancellation: past it the
+   * call is a `timeout`, and the shared fetch goes on to fill the cache.
+   */
+  async models(options: { refresh?: boolean; signal?: AbortSignal | undefined; timeoutMs?: number | undefined } = {}): Promise<CatalogSnapshot> {
+    const scope = new CallScope(options.timeoutMs ?? this.options.config.timeoutMs, options.signal);
+    try {
+      return await scope.race(this.catalog.get({ refresh: options.refresh === true }));
+    } catch (reason) {
+      if (scope.reason !== undefined) throw this.http.classify(reason, scope, MODELS_PATH);
+      throw reason;
+    } finally {
+      scope.dispose();
+    }
   }
 
-  /** The account balance as the gateway reports it; a missing endpoint is `not_supported`. */
-  async balance(signal?: AbortSignal): Promise<Balance> {
+  /**
+   * The account balance as the gateway reports it, within the caller's deadline (`timeoutMs`,
+   * default EZROUTER_TIMEOUT_MS); a missing endpoint is `not_supported`.
+   */
+  async balance(signal?: AbortSignal, timeoutMs?: number): Promise<Balance> {
     try {
-      return parseBalance(await this.getJson(BALANCE_PATH, signal));
+      return parseBalance(await this.getJson(BALANCE_PATH, signal, timeoutMs));
     } catch (error) {
       if (error instanceof EzrouterError && error.code === 'not_supported') {
         throw error.with({
@@ -249,8 +265,8 @@ export class EzrouterClient {
     return this.getJson(MODELS_PATH);
   }
 
-  private async getJson(path: string, signal?: AbortSignal): Promise<unknown> {
-    const scope = new CallScope(this.options.config.timeoutMs, signal);
+  private async getJson(path: string, signal?: AbortSignal, timeoutMs?: number): Promise<unknown> {
+    const scope = new CallScope(timeoutMs ?? this.options.config.timeoutMs, signal);
     try {
       const res = await this.http.send({ method: 'GET', path, auth: 'bearer' }, scope, this.apiKey);
       const { text, truncated } = await readCapped(res.body, MAX_JSON_BYTES, scope, { lenient: false }).catch((error: unknown) => {

@@ -45,6 +45,8 @@ export interface Completion {
   request_id?: string;
   /** The reasoning ("thinking") text, never part of `text`; absent when there was none. */
   reasoning?: string;
+  /** The reasoning went past EZROUTER_MAX_ANSWER_CHARS: `reasoning` is its beginning, the rest was not kept. */
+  reasoningTruncated?: true;
 }
 
 /** Called as answer text arrives: the new piece and the total characters so far. */

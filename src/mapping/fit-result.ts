@@ -26,6 +26,8 @@ export interface AnswerParts {
   summary?: string;
   /** The model, for the stored answer. */
   model: string;
+  /** More content blocks, after the answer's own link (e.g. the link to the whole reasoning). */
+  links?: CallToolResult['content'];
 }
 
 export function answerUri(id: string): string {
@@ -35,6 +37,11 @@ export function answerUri(id: string): string {
 /** Bytes of a JSON-RPC response carrying `result`. */
 export function messageBytes(result: unknown): number {
   return Buffer.byteLength(JSON.stringify(result)) + ENVELOPE_BYTES;
+}
+
+/** Bytes of the response when the answer is returned whole. */
+export function wholeBytes(parts: AnswerParts): number {
+  return messageBytes(build(parts, parts.text, parts.notes, undefined));
 }
 
 /** The result for an answer, within `budgetBytes`; the whole answer goes to `store` when it does not fit. */
@@ -73,6 +80,7 @@ function build(parts: AnswerParts, text: string, notes: string[], truncated: { u
       description: `The whole answer (${parts.text.length} characters); read it with ?offset=N to page through it.`,
     });
   }
+  if (parts.links) content.push(...parts.links);
   if (parts.summary) content.push({ type: 'text', text: parts.summary });
   return { content, structuredContent: structured };
 }

@@ -40,7 +40,7 @@ export function addModelResources(directory: ResourceDirectory, ctx: HandlerCont
     description: 'Every model on the ezrouter gateway, with the surfaces each accepts (JSON).',
     mimeType: JSON_MIME,
     read: async (uri) => {
-      const snapshot = await ctx.client.models();
+      const snapshot = await ctx.client.models({ timeoutMs: ctx.limits().deadlineMs });
       const body = {
         models: snapshot.models.map(publicModel),
         count: snapshot.models.length,
@@ -59,7 +59,7 @@ export function addModelResources(directory: ResourceDirectory, ctx: HandlerCont
     mimeType: JSON_MIME,
     list: async () => {
       const resources: Resource[] = [];
-      for (const m of (await ctx.client.models()).models) {
+      for (const m of (await ctx.client.models({ timeoutMs: ctx.limits().deadlineMs })).models) {
         const uri = modelUri(m.id);
         if (uri === undefined) {
           unlisted(m.id);
@@ -71,7 +71,7 @@ export function addModelResources(directory: ResourceDirectory, ctx: HandlerCont
     },
     read: async (uri, variables) => {
       const id = variables['id'] ?? '';
-      const snapshot = await ctx.client.models();
+      const snapshot = await ctx.client.models({ timeoutMs: ctx.limits().deadlineMs });
       const model = snapshot.models.find((m) => m.id === id);
       if (!model) {
         throw resourceNotFound(uri, `No ezrouter model has the id "${excerpt(id, 80)}": read ${MODELS_URI} or call list_models for the available ids.`);
@@ -87,7 +87,7 @@ export function addModelResources(directory: ResourceDirectory, ctx: HandlerCont
     complete: {
       id: async (value) => {
         const prefix = value.toLowerCase();
-        return (await ctx.client.models()).models.filter((m) => m.id.toLowerCase().startsWith(prefix)).map((m) => m.id);
+        return (await ctx.client.models({ timeoutMs: ctx.limits().deadlineMs })).models.filter((m) => m.id.toLowerCase().startsWith(prefix)).map((m) => m.id);
       },
     },
   });

@@ -13,7 +13,7 @@ import type { Completion, CompletionRequest, Usage } from '../ezrouter/types.js'
 import { fitAnswers, type ComparedAnswer } from '../mapping/fit-compare.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 import { completeInput, completeOutput } from './complete.js';
-import { completionNotes, MAX_MODEL_ID_CHARS, prepareRequest } from './complete-call.js';
+import { completionNotes, MAX_MODEL_ID_CHARS, prepareRequest, reasoningCapNote } from './complete-call.js';
 import { createProgressReporter } from './progress.js';
 
 export const MIN_MODELS = 2;
@@ -45,6 +45,7 @@ export const compareOutput = {
         notes: z.array(z.string()).optional(),
         reasoning: z.string().optional(),
         truncated: z.object({ total_chars: z.number().int().min(0), returned_chars: z.number().int().min(0), uri: z.string() }).optional(),
+        reasoning_truncated: z.object({ total_chars: z.number().int().min(0), returned_chars: z.number().int().min(0), uri: z.string() }).optional(),
         error: z.object({ code: z.string(), message: z.string() }).optional(),
       }),
     )
@@ -120,6 +121,8 @@ function toAnswer(model: string, outcome: PromiseSettledResult<Completion>, requ
   }
   const c = outcome.value;
   const notes = completionNotes(c, request, ctx);
+  const capNote = includeReasoning ? reasoningCapNote(c, ctx) : undefined;
+  if (capNote) notes.push(capNote);
   return {
     model,
     surface: c.surface,

@@ -9,7 +9,8 @@ import type { HandlerContext } from '../context.js';
 import type { ChatMessage, Completion, CompletionRequest, Surface, TextListener } from '../ezrouter/types.js';
 import { EzrouterError } from '../ezrouter/errors.js';
 import { gatewayEffort, THINKING_DEFAULT_MAX_TOKENS, type RequestedEffort } from '../ezrouter/reasoning.js';
-import { answerUri, fitAnswer, messageBytes, prefixWithin } from '../mapping/fit-result.js';
+import { answerUri, fitAnswer, messageBytes, prefixWithin, wholeBytes, type AnswerParts } from '../mapping/fit-result.js';
+import { cutReasoning, REASONING_CUT_BYTES, reasoningLink, reasoningNote } from '../mapping/fit-reasoning.js';
 import { fileBlocks, readFiles } from '../files/read-files.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 
@@ -113,18 +114,42 @@ export function toRequest(args: CompletionArgs, ctx: HandlerContext): Completion
 }
 
 async function successResult(completion: Completion, request: CompletionRequest, includeReasoning: boolean, ctx: HandlerContext, budget: number): Promise<CallToolResult> {
-  const { text, reasoning, ...fields } = completion;
+  const { text, reasoning, reasoningTruncated: _cut, ...fields } = completion;
   const notes = completionNotes(completion, request, ctx);
-  const shown: Record<string, unknown> = { ...fields };
-  if (includeReasoning && reasoning !== undefined) {
-    // The reasoning counts against the budget too: at most a quarter of it, cut (and said so) past that.
-    const kept = prefixWithin(ctx.redact.secretOnly(reasoning), Math.floor(budget / 4));
-    shown['reasoning'] = kept;
-    if (kept.length < reasoning.length) notes.push(`The reasoning has ${reasoning.length.toLocaleString('en-US')} characters; its first ${kept.length.toLocaleString('en-US')} fit in this result.`);
-  }
   // Redacted here as well as at the edge: the budget is measured on the text as it will be sent
   // (a whole-token mask can be longer than a short key), and the answer store keeps no key.
-  return fitAnswer({ text: ctx.redact.secretOnly(text), fields: shown, notes, summary: summary(completion), model: completion.model }, budget, ctx.answers);
+  const parts: AnswerParts = { text: ctx.redact.secretOnly(text), fields: { ...fields }, notes, summary: summary(completion), model: completion.model };
+  if (includeReasoning && reasoning !== undefined) await addReasoning(parts, ctx.redact.secretOnly(reasoning), completion, ctx, budget);
+  return fitAnswer(parts, budget, ctx.answers);
+}
+
+/**
+ * The reasoning counts against the budget, after the answer text: it gets the room the whole
+ * text leaves (at least a quarter of the budget); past that its head is returned and the whole
+ * of it is stored and linked.
+ */
+async function addReasoning(parts: AnswerParts, reasoning: string, completion: Completion, ctx: HandlerContext, budget: number): Promise<void> {
+  const capNote = reasoningCapNote(completion, ctx);
+  if (capNote) parts.notes.push(capNote);
+  const withAll: AnswerParts = { ...parts, fields: { ...parts.fields, reasoning } };
+  if (wholeBytes(withAll) <= budget) {
+    parts.fields = withAll.fields;
+    return;
+  }
+  const room = Math.max(Math.floor(budget / 4), budget - wholeBytes(parts) - REASONING_CUT_BYTES);
+  const { reasoning: head, cut } = await cutReasoning(reasoning, room, ctx.answers, completion.model);
+  parts.fields = { ...parts.fields, reasoning: head, ...(cut ? { reasoning_truncated: cut } : {}) };
+  if (cut) {
+    parts.notes.push(reasoningNote(cut));
+    parts.links = [reasoningLink(cut)];
+  }
+}
+
+/** The note for reasoning the server stopped keeping at EZROUTER_MAX_ANSWER_CHARS (never silent). */
+export function reasoningCapNote(completion: Completion, ctx: HandlerContext): string | undefined {
+  if (!completion.reasoningTruncated) return undefined;
+  const max = ctx.config.maxAnswerChars.toLocaleString('en-US');
+  return `The model's reasoning went past EZROUTER_MAX_ANSWER_CHARS (${max} characters): only its first ${max} characters were kept, the rest is lost. Raise EZROUTER_MAX_ANSWER_CHARS to keep more.`;
 }
 
 /**

@@ -88,6 +88,10 @@ export const completeOutput = {
     .describe('Token counts as ezrouter reported them.'),
   request_id: z.string().optional().describe('ezrouter request id (x-oneapi-request-id), for support.'),
   reasoning: z.string().optional().describe('The reasoning text, when include_reasoning was true (may be cut short to fit, see notes).'),
+  reasoning_truncated: z
+    .object({ total_chars: z.number().int().min(0), returned_chars: z.number().int().min(0), uri: z.string() })
+    .optional()
+    .describe('Present when the reasoning did not fit in this result: read the rest from uri with ?offset=returned_chars.'),
   notes: z.array(z.string()).optional().describe('What the caller must know: the answer stopped at max_tokens, a default was applied, the answer did not fit.'),
   truncated: z
     .object({ total_chars: z.number().int().min(0), returned_chars: z.number().int().min(0), uri: z.string() })

@@ -46,14 +46,15 @@ export function registerListModelsTool(server: McpServer, ctx: HandlerContext): 
       outputSchema: listModelsOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
     },
-    async (args) => {
+    async (args, extra) => {
       try {
-        const snapshot = await ctx.client.models({ refresh: args.refresh === true });
+        const limits = ctx.limits();
+        const snapshot = await ctx.client.models({ refresh: args.refresh === true, signal: extra.signal, timeoutMs: limits.deadlineMs });
         const query = args.query?.trim().toLowerCase();
         const models = snapshot.models.filter(
           (m) => (!query || m.id.toLowerCase().includes(query)) && (!args.surface || m.surfaces.includes(args.surface)),
         );
-        return fitList(models, snapshot, ctx.limits().resultBytes);
+        return fitList(models, snapshot, limits.resultBytes);
       } catch (error) {
         return failureResult(error, ctx.redact, ctx.log);
       }
