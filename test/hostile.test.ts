@@ -19,7 +19,7 @@ import { DEFAULT_MODELS, startEmulator, type Emulator, type EmulatorModel } from
 import { suggestModels } from '../src/ezrouter/catalog.js';
 import { EzrouterClient } from '../src/ezrouter/client.js';
 import { silentLogger } from '../src/log.js';
-import { createRedactor } from '../src/redact.js';
+import { createRedactor, MIN_WHOLE_TOKEN, unredactableKeyWarning } from '../src/redact.js';
 import { createServer } from '../src/server.js';
 import { errorMeta, startHarness, textOf, waitFor, type Harness } from './harness.js';
 
@@ -143,6 +143,47 @@ describe('1. one redaction boundary: the key never leaves the process', () => {
   it('a short key (a local test gateway\'s "test") is removed only as a whole token', () => {
     const redact = createRedactor('test');
     expect(redact.secretOnly('a test of testing, attest; test.')).toBe('a [redacted] of testing, attest; [redacted].');
+  });
+
+  it('a short key: its body, URL-encoded and base64 forms are removed as whole tokens, never inside words', () => {
+    const short = 'sk-abc+def/gh';
+    const body = short.slice(3);
+    const redact = createRedactor(short);
+    const b64 = (t: string, url = false): string => Buffer.from(t).toString(url ? 'base64url' : 'base64');
+    const rows: [string, string][] = [
+      [`key ${short}.`, 'key [redacted].'],
+      [`body ${body}.`, 'body [redacted].'],
+      [`url ${encodeURIComponent(short)} ${encodeURIComponent(body)}`, 'url [redacted] [redacted]'],
+      [`b64 ${b64(short)} ${b64(body)} ${b64(short, true)} ${b64(body, true)}`, 'b64 [redacted] [redacted] [redacted] [redacted]'],
+      [`unpadded ${b64(body).replace(/=+$/, '')};`, 'unpadded [redacted];'],
+      // Inside ordinary words nothing is touched.
+      [`x${body} ${body}x sk-abc+def/ghi`, `x${body} ${body}x sk-abc+def/ghi`],
+    ];
+    for (const [input, expected] of rows) expect(redact.secretOnly(input)).toBe(expected);
+    // Inside a longer base64 string (Basic auth), its stable base64 run is removed.
+    const basic = b64(`user:${short}`);
+    expect(redact.secretOnly(`Basic ${basic}`)).not.toContain(basic.slice(8, 20));
+    expect(redact.secretOnly(`Basic ${basic}`)).toMatch(/\[redacted\]/);
+  });
+
+  it('a short key echoed by the gateway in each form reaches no output (stdio harness)', async () => {
+    const short = 'sk-abc+def/gh';
+    const body = short.slice(3);
+    const t = await harness({ emulator: { apiKey: short } });
+    const said = `${short} ${body} ${encodeURIComponent(body)} ${Buffer.from(body).toString('base64')} Basic ${Buffer.from(`u:${short}`).toString('base64')}`;
+    t.emulator.script({ kind: 'error', status: 400, body: { error: { code: 'invalid_request', message: said, type: 'x' } } });
+    const r = await t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    expect(errorMeta(r)?.code).toBe('invalid_request');
+    const out = [...t.received, ...t.logs].join('\n');
+    for (const form of [short, body, encodeURIComponent(body), Buffer.from(body).toString('base64').replace(/=+$/, '')]) expect(out).not.toContain(form);
+  });
+
+  it('a key under 4 characters is not redacted at all (it would take ordinary words with it)', () => {
+    expect(MIN_WHOLE_TOKEN).toBe(4);
+    expect(createRedactor('abc').secretOnly('abc is abc')).toBe('abc is abc');
+    // So the server says so at startup.
+    expect(unredactableKeyWarning('abc')).toMatch(/under 4 characters: it is not redacted/);
+    expect(unredactableKeyWarning('test')).toBeUndefined();
   });
 
   it('stdout and stderr of the stdio server at debug, through a whole session', async () => {

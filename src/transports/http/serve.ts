@@ -9,7 +9,7 @@ import type { Config, Env } from '../../config.js';
 import { EzrouterClient } from '../../ezrouter/client.js';
 import { createDispatcher } from '../../ezrouter/dispatcher.js';
 import { createLogger, type Logger, type LogSink } from '../../log.js';
-import { createRedactor, maskKey } from '../../redact.js';
+import { createRedactor, maskKey, unredactableKeyWarning } from '../../redact.js';
 import { USER_AGENT, VERSION } from '../../version.js';
 import { createHttpApp, MCP_PATH, type HttpApp } from './app.js';
 import type { Authenticator } from './auth.js';
@@ -126,6 +126,8 @@ export async function serveHttp(config: Readonly<Config>, http: Readonly<HttpCon
 /** What an operator should know before the first request. */
 export function warnings(config: Readonly<Config>, http: Readonly<HttpConfig>): string[] {
   const out: string[] = [];
+  const shortKey = unredactableKeyWarning(config.apiKey);
+  if (shortKey) out.push(shortKey);
   if (http.auth === 'none') {
     out.push(`EZROUTER_HTTP_AUTH=none: every process on this machine can use this server${config.apiKey ? ' and its ezrouter key' : ''} without credentials`);
   }
