@@ -9,6 +9,7 @@ import type { Config, Env } from '../../config.js';
 import { EzrouterClient } from '../../ezrouter/client.js';
 import { createDispatcher } from '../../ezrouter/dispatcher.js';
 import { createLogger, type Logger, type LogSink } from '../../log.js';
+import { installCrashHandlers } from '../../crash.js';
 import { createRedactor, maskKey, unredactableKeyWarning } from '../../redact.js';
 import { USER_AGENT, VERSION } from '../../version.js';
 import { createHttpApp, MCP_PATH, type HttpApp } from './app.js';
@@ -86,6 +87,8 @@ export async function startHttpService(config: Readonly<Config>, http: Readonly<
 export async function serveHttp(config: Readonly<Config>, http: Readonly<HttpConfig>, env: Env): Promise<void> {
   const service = await startHttpService(config, http, env);
   const { app, log, authenticator } = service;
+  // A crash is one redacted JSON line through the process logger, then exit 1.
+  installCrashHandlers(log);
   warnings(config, http).forEach((warning) => log.warn(warning));
 
   let stopping = false;
