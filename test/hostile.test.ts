@@ -22,31 +22,18 @@ import { silentLogger } from '../src/log.js';
 import { createRedactor, MIN_WHOLE_TOKEN, unredactableKeyWarning } from '../src/redact.js';
 import { createServer } from '../src/server.js';
 import { errorMeta, startHarness, textOf, waitFor, type Harness } from './harness.js';
+import { expectNoFragment, keyFragments } from './support/key-fragments.js';
 
 /** A key with characters that URL-encoding changes, so its encoded form is a distinct needle. */
 const KEY = 'sk-h0st+ile/Key=0123456789abcdefABCDEFxyz';
 const BODY = KEY.slice(3);
 const BIN = join(import.meta.dirname, '..', 'dist', 'cli.js');
 
-/** Every form of the key that must never be seen. */
-function keyFragments(key: string): string[] {
-  const forms = new Set<string>([key, key.slice(3), encodeURIComponent(key), encodeURIComponent(key.slice(3))]);
-  for (let i = 0; i + 12 <= key.length; i++) forms.add(key.slice(i, i + 12));
-  for (let lead = 0; lead < 3; lead++) {
-    const encoded = Buffer.concat([Buffer.alloc(lead, 0x41), Buffer.from(key)]).toString('base64');
-    // Characters 4..20 depend on the key's bytes alone, whatever came before it.
-    forms.add(encoded.slice(4, 20));
-    forms.add(encoded.slice(4, 20).replace(/\+/g, '-').replace(/\//g, '_'));
-  }
-  return [...forms];
-}
-
+/** Every form of the key that must never be seen (test/support/key-fragments.ts). */
 const FRAGMENTS = keyFragments(KEY);
 
 function expectNoKey(where: string, text: string): void {
-  for (const fragment of FRAGMENTS) {
-    if (text.includes(fragment)) throw new Error(`${where} contains a fragment of the key (${JSON.stringify(fragment)}): ${text.slice(Math.max(0, text.indexOf(fragment) - 80), text.indexOf(fragment) + 80)}`);
-  }
+  expectNoFragment(where, text, FRAGMENTS);
 }
 
 let h: Harness | undefined;
@@ -77,6 +64,21 @@ function raw(status: string, headers: Record<string, string>, body: string): str
 const sse = (frames: { event?: string; data: string }[]): string => frames.map((f) => `${f.event ? `event: ${f.event}\n` : ''}data: ${f.data}\n\n`).join('');
 
 describe('1. one redaction boundary: the key never leaves the process', () => {
+  it('the fragment check itself covers every 12-character run of every form, at every alignment', () => {
+    const has = (text: string): boolean => FRAGMENTS.some((f) => text.includes(f));
+    const runs = (form: string): string[] => Array.from({ length: form.length - 11 }, (_, i) => form.slice(i, i + 12));
+    for (const form of [KEY, BODY, encodeURIComponent(KEY), encodeURIComponent(BODY)]) for (const run of runs(form)) expect(has(`<${run}>`)).toBe(true);
+    for (const prefix of ['', 'u', 'us', 'user:', 'Authorization: ']) {
+      const encoded = Buffer.from(`${prefix}${KEY}`).toString('base64');
+      const url = Buffer.from(`${prefix}${KEY}`).toString('base64url');
+      // The characters that depend on the key's bytes alone: every 12-run of them is caught (the tail too).
+      const from = Math.ceil((Buffer.byteLength(prefix) * 8) / 6);
+      const to = Math.floor((Buffer.byteLength(prefix + KEY) * 8) / 6);
+      for (const run of [...runs(encoded.slice(from, to)), ...runs(url.slice(from, to))]) expect(has(run)).toBe(true);
+    }
+    expect(has('an ordinary sentence with sk- and 0123456789 in it')).toBe(false);
+  });
+
   it('answer text that echoes the key and the key without sk-', async () => {
     const t = await harness();
     stream(t.emulator, { kind: 'stream', text: `Your key is ${KEY}, or ${BODY} without the prefix.` });
