@@ -9,6 +9,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { parseArgs, USAGE } from './args.js';
 import { ConfigError, loadConfig } from './config.js';
+import { crash, installCrashHandlers } from './crash.js';
+import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { VERSION } from './version.js';
 
@@ -16,6 +18,8 @@ async function main(): Promise<void> {
   // The output edge of the commands: every line they print passes the redactor (the server's
   // messages pass it in createServer, its log lines in the logger).
   const redact = createRedactor(process.env['EZROUTER_API_KEY']);
+  // A crash before a server has its own logger (it installs that one) is one redacted stderr line.
+  installCrashHandlers(createLogger('error', redact));
   const stdout = (text: string): boolean => process.stdout.write(redact.secretOnly(text));
   const stderr = (text: string): boolean => process.stderr.write(redact(text));
   const parsed = parseArgs(process.argv.slice(2));
@@ -87,8 +91,5 @@ async function main(): Promise<void> {
   await serveStdio(config);
 }
 
-main().catch((error: unknown) => {
-  const redact = createRedactor(process.env['EZROUTER_API_KEY']);
-  process.stderr.write(redact(`ezrouter-mcp: fatal: ${error instanceof Error ? error.message : String(error)}`) + '\n');
-  process.exit(1);
-});
+// Through the crash logger installed last: the server's, once it runs (it knows its secrets).
+main().catch((error: unknown) => crash('the command failed', error));

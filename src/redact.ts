@@ -12,8 +12,14 @@
  *   the last four, so the rest must never be shown anywhere);
  * - its URL-encoded form, and its base64 / base64url forms at each of the three alignments a
  *   key can have inside a longer encoded string (e.g. `Basic base64(user:key)`).
- * A key too short for a run to mean anything (a local test gateway's `test`) is removed only as
- * a whole token, never inside words, so ordinary text is not rewritten.
+ * A short key, one whose body (the key without `sk-`) is under MIN_SECRET_RUN characters (a local
+ * test gateway's `test`, or `sk-abcdefghij`), has no run long enough to mean anything, so each of
+ * its forms is removed only as a whole token, never inside words: the key, its body, their
+ * URL-encoded forms and their base64 / base64url encodings (padding or not). Inside a longer base64
+ * string (`Basic base64(user:key)`) a short key's stable base64 characters are removed as runs when
+ * there are MIN_SECRET_RUN or more of them (base64 text is not words). A form shorter than
+ * MIN_WHOLE_TOKEN characters is never removed: a one-to-three character "key" would take every
+ * standalone `a` or `ok` with it, so such a key gets no redaction at all (startup warns).
  *
  * Cost: one `indexOf` per anchor (the key's aligned blocks, ~12 for a 48-character key) over the
  * text, plus a comparison at each hit; a megabyte of answer text takes well under a millisecond
@@ -22,6 +28,8 @@
 
 /** The shortest run of the key that is removed; a key shorter than this is matched whole only. */
 export const MIN_SECRET_RUN = 12;
+/** The shortest form of a secret that is ever removed (as a whole token); a shorter secret is not redacted. */
+export const MIN_WHOLE_TOKEN = 4;
 /** Anchors are aligned blocks of this length: any run of MIN_SECRET_RUN contains a whole one. */
 const ANCHOR = MIN_SECRET_RUN / 2;
 const MASK = '[redacted]';
@@ -43,7 +51,7 @@ export interface Redactor {
 }
 
 export function createRedactor(...secrets: (string | undefined)[]): Redactor {
-  const finders = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4).flatMap(secretFinders);
+  const finders = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_WHOLE_TOKEN))].flatMap(secretFinders);
   const secretOnly = (text: string): string => {
     // Every form of every secret is found in the original text, then all are cut at once: one
     // mask per stretch, however many forms overlap there.
@@ -62,7 +70,7 @@ type SpanFinder = (text: string, spans: [number, number][]) => void;
 /** The finders of one secret: every form of it (see the file comment). */
 function secretFinders(secret: string): SpanFinder[] {
   const body = secret.startsWith('sk-') ? secret.slice(3) : secret;
-  if (body.length < MIN_SECRET_RUN) return [wholeTokenFinder(secret)];
+  if (body.length < MIN_SECRET_RUN) return shortSecretFinders(secret, body);
   // Runs of the whole key cover the key, the key without `sk-` and every long piece of either.
   const forms = [...new Set([secret, encodeURIComponent(secret), ...base64Forms(secret)])].filter((f) => f.length >= MIN_SECRET_RUN);
   return forms.map(runFinder);
@@ -124,6 +132,16 @@ function cutSpans(text: string, spans: [number, number][]): string {
   return out + text.slice(pos);
 }
 
+/** A short secret's finders (see the file comment): each form as a whole token, its stable base64 as runs. */
+function shortSecretFinders(secret: string, body: string): SpanFinder[] {
+  const plain = [secret, body];
+  const encoded = plain.flatMap((p) => [Buffer.from(p, 'utf8').toString('base64'), Buffer.from(p, 'utf8').toString('base64url')]);
+  const tokens = [...plain, ...plain.map(encodeURIComponent), ...encoded, ...encoded.map((e) => e.replace(/=+$/, ''))];
+  const whole = [...new Set(tokens)].filter((t) => t.length >= MIN_WHOLE_TOKEN).map(wholeTokenFinder);
+  const runs = [...new Set(base64Forms(secret))].filter((f) => f.length >= MIN_SECRET_RUN).map(runFinder);
+  return [...whole, ...runs];
+}
+
 /** A short secret is removed only where it stands alone: not preceded or followed by a letter, digit or `_`. */
 function wholeTokenFinder(secret: string): SpanFinder {
   const pattern = new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(secret)}(?![\\p{L}\\p{N}_])`, 'gu');
@@ -156,6 +174,12 @@ function base64Forms(secret: string): string[] {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The startup warning for a key too short to redact (see MIN_WHOLE_TOKEN), or undefined. */
+export function unredactableKeyWarning(key: string | undefined): string | undefined {
+  if (key === undefined || key.length === 0 || key.length >= MIN_WHOLE_TOKEN) return undefined;
+  return `EZROUTER_API_KEY is under ${MIN_WHOLE_TOKEN} characters: it is not redacted from any output (removing it would rewrite ordinary words)`;
 }
 
 /** `sk-…9f2c`: enough to tell keys apart, never enough to use one. */

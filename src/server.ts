@@ -41,6 +41,13 @@ export interface ServerDeps {
   /** The undici dispatcher for a client the server creates (ignored when `client` is given). */
   dispatcher?: Dispatcher;
   log?: Logger;
+  /**
+   * The redactor of everything this server sends (its output edge) and of its error texts. It must
+   * know config.apiKey and every other secret that could reach this server's answers: the HTTP
+   * mode passes the request's (process key, principal key, bearer credential; see
+   * transports/http/request-redactor.ts). Default: one that knows config.apiKey.
+   */
+  redact?: Redactor;
   /** First retry backoff in ms (default 500) for a client the server creates; tests shorten it. */
   retryBaseDelayMs?: number;
   /** The answer store (shared by replicas in the HTTP mode); default: in memory, per server. */
@@ -94,7 +101,7 @@ export interface EzrouterMcpServer {
 }
 
 export function createServer(config: Readonly<Config>, deps: ServerDeps = {}): EzrouterMcpServer {
-  const redact: Redactor = createRedactor(config.apiKey);
+  const redact: Redactor = deps.redact ?? createRedactor(config.apiKey);
   const log = deps.log ?? createLogger(config.logLevel, redact);
   const client =
     deps.client ??

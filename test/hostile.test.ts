@@ -19,34 +19,21 @@ import { DEFAULT_MODELS, startEmulator, type Emulator, type EmulatorModel } from
 import { suggestModels } from '../src/ezrouter/catalog.js';
 import { EzrouterClient } from '../src/ezrouter/client.js';
 import { silentLogger } from '../src/log.js';
-import { createRedactor } from '../src/redact.js';
+import { createRedactor, MIN_WHOLE_TOKEN, unredactableKeyWarning } from '../src/redact.js';
 import { createServer } from '../src/server.js';
 import { errorMeta, startHarness, textOf, waitFor, type Harness } from './harness.js';
+import { expectNoFragment, keyFragments } from './support/key-fragments.js';
 
 /** A key with characters that URL-encoding changes, so its encoded form is a distinct needle. */
 const KEY = 'sk-h0st+ile/Key=0123456789abcdefABCDEFxyz';
 const BODY = KEY.slice(3);
 const BIN = join(import.meta.dirname, '..', 'dist', 'cli.js');
 
-/** Every form of the key that must never be seen. */
-function keyFragments(key: string): string[] {
-  const forms = new Set<string>([key, key.slice(3), encodeURIComponent(key), encodeURIComponent(key.slice(3))]);
-  for (let i = 0; i + 12 <= key.length; i++) forms.add(key.slice(i, i + 12));
-  for (let lead = 0; lead < 3; lead++) {
-    const encoded = Buffer.concat([Buffer.alloc(lead, 0x41), Buffer.from(key)]).toString('base64');
-    // Characters 4..20 depend on the key's bytes alone, whatever came before it.
-    forms.add(encoded.slice(4, 20));
-    forms.add(encoded.slice(4, 20).replace(/\+/g, '-').replace(/\//g, '_'));
-  }
-  return [...forms];
-}
-
+/** Every form of the key that must never be seen (test/support/key-fragments.ts). */
 const FRAGMENTS = keyFragments(KEY);
 
 function expectNoKey(where: string, text: string): void {
-  for (const fragment of FRAGMENTS) {
-    if (text.includes(fragment)) throw new Error(`${where} contains a fragment of the key (${JSON.stringify(fragment)}): ${text.slice(Math.max(0, text.indexOf(fragment) - 80), text.indexOf(fragment) + 80)}`);
-  }
+  expectNoFragment(where, text, FRAGMENTS);
 }
 
 let h: Harness | undefined;
@@ -77,6 +64,21 @@ function raw(status: string, headers: Record<string, string>, body: string): str
 const sse = (frames: { event?: string; data: string }[]): string => frames.map((f) => `${f.event ? `event: ${f.event}\n` : ''}data: ${f.data}\n\n`).join('');
 
 describe('1. one redaction boundary: the key never leaves the process', () => {
+  it('the fragment check itself covers every 12-character run of every form, at every alignment', () => {
+    const has = (text: string): boolean => FRAGMENTS.some((f) => text.includes(f));
+    const runs = (form: string): string[] => Array.from({ length: form.length - 11 }, (_, i) => form.slice(i, i + 12));
+    for (const form of [KEY, BODY, encodeURIComponent(KEY), encodeURIComponent(BODY)]) for (const run of runs(form)) expect(has(`<${run}>`)).toBe(true);
+    for (const prefix of ['', 'u', 'us', 'user:', 'Authorization: ']) {
+      const encoded = Buffer.from(`${prefix}${KEY}`).toString('base64');
+      const url = Buffer.from(`${prefix}${KEY}`).toString('base64url');
+      // The characters that depend on the key's bytes alone: every 12-run of them is caught (the tail too).
+      const from = Math.ceil((Buffer.byteLength(prefix) * 8) / 6);
+      const to = Math.floor((Buffer.byteLength(prefix + KEY) * 8) / 6);
+      for (const run of [...runs(encoded.slice(from, to)), ...runs(url.slice(from, to))]) expect(has(run)).toBe(true);
+    }
+    expect(has('an ordinary sentence with sk- and 0123456789 in it')).toBe(false);
+  });
+
   it('answer text that echoes the key and the key without sk-', async () => {
     const t = await harness();
     stream(t.emulator, { kind: 'stream', text: `Your key is ${KEY}, or ${BODY} without the prefix.` });
@@ -143,6 +145,47 @@ describe('1. one redaction boundary: the key never leaves the process', () => {
   it('a short key (a local test gateway\'s "test") is removed only as a whole token', () => {
     const redact = createRedactor('test');
     expect(redact.secretOnly('a test of testing, attest; test.')).toBe('a [redacted] of testing, attest; [redacted].');
+  });
+
+  it('a short key: its body, URL-encoded and base64 forms are removed as whole tokens, never inside words', () => {
+    const short = 'sk-abc+def/gh';
+    const body = short.slice(3);
+    const redact = createRedactor(short);
+    const b64 = (t: string, url = false): string => Buffer.from(t).toString(url ? 'base64url' : 'base64');
+    const rows: [string, string][] = [
+      [`key ${short}.`, 'key [redacted].'],
+      [`body ${body}.`, 'body [redacted].'],
+      [`url ${encodeURIComponent(short)} ${encodeURIComponent(body)}`, 'url [redacted] [redacted]'],
+      [`b64 ${b64(short)} ${b64(body)} ${b64(short, true)} ${b64(body, true)}`, 'b64 [redacted] [redacted] [redacted] [redacted]'],
+      [`unpadded ${b64(body).replace(/=+$/, '')};`, 'unpadded [redacted];'],
+      // Inside ordinary words nothing is touched.
+      [`x${body} ${body}x sk-abc+def/ghi`, `x${body} ${body}x sk-abc+def/ghi`],
+    ];
+    for (const [input, expected] of rows) expect(redact.secretOnly(input)).toBe(expected);
+    // Inside a longer base64 string (Basic auth), its stable base64 run is removed.
+    const basic = b64(`user:${short}`);
+    expect(redact.secretOnly(`Basic ${basic}`)).not.toContain(basic.slice(8, 20));
+    expect(redact.secretOnly(`Basic ${basic}`)).toMatch(/\[redacted\]/);
+  });
+
+  it('a short key echoed by the gateway in each form reaches no output (stdio harness)', async () => {
+    const short = 'sk-abc+def/gh';
+    const body = short.slice(3);
+    const t = await harness({ emulator: { apiKey: short } });
+    const said = `${short} ${body} ${encodeURIComponent(body)} ${Buffer.from(body).toString('base64')} Basic ${Buffer.from(`u:${short}`).toString('base64')}`;
+    t.emulator.script({ kind: 'error', status: 400, body: { error: { code: 'invalid_request', message: said, type: 'x' } } });
+    const r = await t.call('complete', { prompt: 'x', model: 'gpt-5.2' });
+    expect(errorMeta(r)?.code).toBe('invalid_request');
+    const out = [...t.received, ...t.logs].join('\n');
+    for (const form of [short, body, encodeURIComponent(body), Buffer.from(body).toString('base64').replace(/=+$/, '')]) expect(out).not.toContain(form);
+  });
+
+  it('a key under 4 characters is not redacted at all (it would take ordinary words with it)', () => {
+    expect(MIN_WHOLE_TOKEN).toBe(4);
+    expect(createRedactor('abc').secretOnly('abc is abc')).toBe('abc is abc');
+    // So the server says so at startup.
+    expect(unredactableKeyWarning('abc')).toMatch(/under 4 characters: it is not redacted/);
+    expect(unredactableKeyWarning('test')).toBeUndefined();
   });
 
   it('stdout and stderr of the stdio server at debug, through a whole session', async () => {

@@ -56,7 +56,8 @@ export interface HttpHarness {
   /** http://127.0.0.1:port */
   base: string;
   logs: string[];
-  /** An initialized SDK client; `headers` go on every request (e.g. Authorization). */
+  /** Every response body an SDK client from `connect` received, whole (SSE streams included). */
+  received(): Promise<string[]>;
   /** An SDK client over Streamable HTTP; `clientName` is the clientInfo.name it sends at initialize. */
   connect(headers?: Record<string, string>, clientName?: string): Promise<Client>;
   /** A raw POST to /mcp with the headers an MCP client sends. */
@@ -85,15 +86,23 @@ export async function startHttpHarness(
   });
   const url = await service.listen();
   const clients: Client[] = [];
+  const bodies: Promise<string>[] = [];
+  // The SDK client's fetch, recording a copy of every response body it reads.
+  const recordingFetch = async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const response = await fetch(input, init);
+    bodies.push(response.clone().text().catch(() => ''));
+    return response;
+  };
   return {
     emulator,
     service,
     url,
     base: new URL(url).origin,
     logs,
+    received: () => Promise.all(bodies),
     connect: async (headers = {}, clientName = 'ezrouter-mcp-http-tests') => {
       const client = new Client({ name: clientName, version: '0.0.0' });
-      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: recordingFetch }));
       clients.push(client);
       return client;
     },

@@ -10,12 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ConfigError } from '../src/config.js';
+import { DEFAULT_MODELS } from '../src/emulator/index.js';
 import { createLogger } from '../src/log.js';
 import { createRedactor } from '../src/redact.js';
 import { createAuthenticator } from '../src/transports/http/auth-mode.js';
 import { loadHttpConfig } from '../src/transports/http/http-config.js';
 import { bearer, startHttpHarness, toolCall, upstreamKeys, type HttpHarness } from './http-harness.js';
+import { expectNoFragment, keyFragments } from './support/key-fragments.js';
 
 const AUDIENCE = 'http://127.0.0.1/mcp';
 const CAROL_KEY = 'sk-carol-0000000000000000000000000003';
@@ -93,6 +96,25 @@ function token(claims: { email?: string; iss?: string; aud?: string; exp?: numbe
 }
 
 describe('oauth mode', () => {
+  it("the access token, the principal's key and the operator's key (the catalog's) never reach the principal", async () => {
+    const t = await oauthHarness();
+    const operatorKey = t.emulator.apiKey;
+    const access = await token({});
+    t.emulator.setModels([...DEFAULT_MODELS, { id: `m-${operatorKey}`, owned_by: operatorKey, supported_endpoint_types: ['openai'] }]);
+    const carol = await t.connect(bearer(access));
+    const models = (await carol.callTool({ name: 'list_models', arguments: {} })) as CallToolResult;
+    expect(models.isError).toBeFalsy();
+    t.emulator.script({ kind: 'error', status: 400, body: { error: { message: `op ${operatorKey} own ${CAROL_KEY} token ${access}`, type: 'x', code: 'invalid_request' } } });
+    const chat = (await carol.callTool({ name: 'complete', arguments: { prompt: 'q', model: 'gpt-5.2' } })) as CallToolResult;
+    expect(chat.isError).toBe(true);
+    const received = (await t.received()).join('\n');
+    expect(received).toContain('m-[redacted]');
+    for (const secret of [operatorKey, CAROL_KEY, access]) {
+      expectNoFragment('a response to carol', received, keyFragments(secret));
+      expectNoFragment('a log line', t.logs.join('\n'), keyFragments(secret));
+    }
+  });
+
   it('publishes the protected-resource metadata, without auth', async () => {
     const t = await oauthHarness();
     for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {

@@ -5,9 +5,10 @@
 import { connect } from 'node:net';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultReply } from '../src/emulator/index.js';
+import { DEFAULT_MODELS, defaultReply } from '../src/emulator/index.js';
 import { waitFor } from './harness.js';
 import { bearer, jsonLines, startHttpHarness, tokensFile, toolCall, upstreamKeys, type HttpHarness } from './http-harness.js';
+import { expectNoFragment, keyFragments } from './support/key-fragments.js';
 
 const ALICE_KEY = 'sk-alice-0000000000000000000000000001';
 const BOB_TOKEN = 'bob-token-b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
@@ -481,6 +482,72 @@ describe('probes', () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'not_ready', reason: 'network_error' });
     expect((await fetch(`${h.base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('redaction across principals', () => {
+  /** The operator's key (EZROUTER_API_KEY): it fetches the shared catalog; alice never uses it. */
+  const OPERATOR_KEY = 'sk-0per+ator/Key=9876543210zyxwvuZYXWVUtsr';
+
+  it("a principal with its own key sees neither the operator's key nor its own nor its token: catalog, catalog error, balance error, chat error, logs", async () => {
+    const { harness } = await tokensHarness({ EZROUTER_LOG_LEVEL: 'debug' }, { apiKey: OPERATOR_KEY });
+    const alice = await harness.connect(bearer(ALICE_TOKEN));
+    const echo = (key: string): string => `${key} ${key.slice(3)} ${encodeURIComponent(key)} Basic ${Buffer.from(`u:${key}`).toString('base64')}`;
+
+    // The catalog refresh fails with an error that echoes the operator's key (it is fetched with that key).
+    harness.emulator.script({ kind: 'error', status: 400, body: { error: { message: `catalog: ${echo(OPERATOR_KEY)}`, type: 'x', code: 'c' } } }, { path: '/v1/models' });
+    const failed = (await alice.callTool({ name: 'list_models', arguments: { refresh: true } })) as CallToolResult;
+    expect(failed.isError).toBe(true);
+    // A catalog whose ids and owned_by echo the operator's key, and alice's own.
+    harness.emulator.setModels([
+      ...DEFAULT_MODELS,
+      { id: `m-${OPERATOR_KEY}`, owned_by: OPERATOR_KEY, supported_endpoint_types: ['openai'] },
+      { id: `a-${ALICE_KEY}`, owned_by: ALICE_KEY, supported_endpoint_types: ['openai'] },
+    ]);
+    const models = (await alice.callTool({ name: 'list_models', arguments: { refresh: true } })) as CallToolResult;
+    expect(models.isError).toBeFalsy();
+    expect(text(models)).toContain('m-[redacted]');
+    expect(text(models)).toContain('a-[redacted]');
+    await alice.listResources();
+    await alice.readResource({ uri: 'ezrouter://models' });
+    await alice.complete({ ref: { type: 'ref/resource', uri: 'ezrouter://models/{id}' }, argument: { name: 'id', value: 'm-' } });
+
+    // A balance error and a chat error that echo both keys and alice's token.
+    const said = `op ${echo(OPERATOR_KEY)} own ${echo(ALICE_KEY)} token ${ALICE_TOKEN}`;
+    harness.emulator.script({ kind: 'error', status: 500, body: { error: { message: said, type: 'x', code: 'b' } } }, { path: '/v1/user/balance' });
+    const balance = (await alice.callTool({ name: 'get_balance', arguments: {} })) as CallToolResult;
+    expect(balance.isError).toBe(true);
+    harness.emulator.script({ kind: 'error', status: 400, body: { error: { message: said, type: 'x', code: 'invalid_request' } } });
+    const chat = (await alice.callTool({ name: 'complete', arguments: { prompt: 'q', model: 'gpt-5.2' } })) as CallToolResult;
+    expect(chat.isError).toBe(true);
+    expect(text(chat)).toContain('op [redacted]');
+    // An answer that echoes them too.
+    harness.emulator.script({ kind: 'stream', text: said, chunkChars: 3 });
+    const answer = (await alice.callTool({ name: 'complete', arguments: { prompt: 'q', model: 'gpt-5.2' } })) as CallToolResult;
+    expect(answer.isError).toBeFalsy();
+
+    const received = (await harness.received()).join('\n');
+    expect(received).toContain('m-[redacted]');
+    const logs = harness.logs.join('\n');
+    for (const secret of [OPERATOR_KEY, ALICE_KEY, ALICE_TOKEN, BOB_TOKEN]) {
+      const fragments = keyFragments(secret);
+      expectNoFragment('a response to alice', received, fragments);
+      expectNoFragment('a log line', logs, fragments);
+    }
+  });
+
+  it("a byok caller never sees the operator's key the shared catalog was fetched with", async () => {
+    const callerKey = 'sk-caller-1111111111111111111111111111';
+    h = await startHttpHarness({ env: { EZROUTER_HTTP_AUTH: 'byok' }, emulator: { apiKey: OPERATOR_KEY, extraKeys: [callerKey] } });
+    h.emulator.setModels([...DEFAULT_MODELS, { id: `m-${OPERATOR_KEY}`, owned_by: OPERATOR_KEY, supported_endpoint_types: ['openai'] }]);
+    const caller = await h.connect(bearer(callerKey));
+    const models = (await caller.callTool({ name: 'list_models', arguments: {} })) as CallToolResult;
+    expect(text(models)).toContain('m-[redacted]');
+    const received = (await h.received()).join('\n');
+    for (const secret of [OPERATOR_KEY, callerKey]) {
+      expectNoFragment('a response to the caller', received, keyFragments(secret));
+      expectNoFragment('a log line', h.logs.join('\n'), keyFragments(secret));
+    }
   });
 });
 

@@ -5,8 +5,9 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../config.js';
+import { installCrashHandlers } from '../crash.js';
 import { createLogger } from '../log.js';
-import { createRedactor, maskKey } from '../redact.js';
+import { createRedactor, maskKey, unredactableKeyWarning } from '../redact.js';
 import { createServer } from '../server.js';
 import { MAX_STDIN_LINE_BYTES, StdinLineGuard } from './stdin-guard.js';
 import { VERSION } from '../version.js';
@@ -17,6 +18,7 @@ const SHUTDOWN_GRACE_MS = 500;
 export async function serveStdio(config: Readonly<Config>): Promise<void> {
   const redact = createRedactor(config.apiKey);
   const log = createLogger(config.logLevel, redact);
+  installCrashHandlers(log);
   const { server, close } = createServer(config, { log });
   const input = process.stdin.pipe(
     new StdinLineGuard(MAX_STDIN_LINE_BYTES, ({ bytes, id }) => {
@@ -61,4 +63,6 @@ export async function serveStdio(config: Readonly<Config>): Promise<void> {
     gateway: config.baseUrl,
     key: config.apiKey ? maskKey(config.apiKey) : 'missing (set EZROUTER_API_KEY)',
   });
+  const shortKey = unredactableKeyWarning(config.apiKey);
+  if (shortKey) log.warn(shortKey);
 }

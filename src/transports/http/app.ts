@@ -18,7 +18,7 @@ import type { AnswerStore } from '../../store/answer-store.js';
 import type { CompletionTasks } from '../../tasks/task-store.js';
 import { createRedactor, type Redactor } from '../../redact.js';
 import { ClientNames } from './client-names.js';
-import { bearerToken, type Authenticator, type Principal } from './auth.js';
+import type { Authenticator, Principal } from './auth.js';
 import { readBody } from './body.js';
 import { InFlightCalls, type CancelRelay } from './cancellations.js';
 import { hostAllowed, originAllowed } from './guards.js';
@@ -26,6 +26,7 @@ import type { HttpConfig } from './http-config.js';
 import { InFlightGate, type Limits } from './limits.js';
 import { inspectMessages, serveExchange, type Exchange, type ExchangeFacts } from './mcp-exchange.js';
 import { readyDocument, type Readiness } from './readiness.js';
+import { requestRedactor } from './request-redactor.js';
 import { limitRefusal, RequestSlot } from './request-slot.js';
 
 export const MCP_PATH = '/mcp';
@@ -135,7 +136,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return refuse(res, entry, 401, 'auth', 'Unauthorized.', { 'www-authenticate': authenticator.challenge(req) });
     }
     entry.principal = principal.id;
-    const redact = createRedactor(config.apiKey, principal.apiKey, bearerToken(req));
+    const redact = requestRedactor(config, principal, req);
     const requestLog = createLogger(config.logLevel, redact, sink, { format: 'json', fields: { request_id: entry.request_id, principal: principal.id } });
     entry.log = requestLog;
     const body = await readBody(req, http.maxBodyBytes);
@@ -191,7 +192,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     entry.facts = facts;
     // A background job or MCP task this request starts takes its slot over and frees it when it ends.
     const slot = new RequestSlot(limits, principal.id, inspection.needsSlot ? admission.release : undefined);
-    const exchange = serveExchange(exchangeContext, req, res, parsed, inspection, principal, requestLog, facts, slot);
+    const exchange = serveExchange(exchangeContext, req, res, parsed, inspection, principal, { log: requestLog, redact }, facts, slot);
     active.add(exchange);
     void exchange.done.then(() => {
       active.delete(exchange);
@@ -229,7 +230,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
           ? handleProbe(req, res, path)
           : Promise.resolve(sendError(res, 404, 'Not found: the MCP endpoint is /mcp.', {}, processRedact));
     work.catch((error: unknown) => {
-      log.error('request failed', { error, request_id: requestId });
+      (entry.log ?? log).error('request failed', { error, request_id: requestId });
       if (!res.headersSent && !res.destroyed) sendError(res, 500, 'Internal server error.', {}, processRedact, -32603);
       else res.destroy();
     });

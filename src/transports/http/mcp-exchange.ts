@@ -1,6 +1,8 @@
 /**
  * One POST /mcp, statelessly: a server from createServer for this request alone, configured
- * with the principal's key (so its redactor knows that key) and a view of the shared upstream
+ * with the principal's key and the request's redactor (request-redactor.ts: the process key, the
+ * principal's key and its credential, so the shared catalog fetched with the process key cannot
+ * hand that key to another principal), and a view of the shared upstream
  * client sending it, with the process's answer and task stores (a link or a job outlives its
  * request), connected to a fresh Streamable HTTP transport without sessions. When the
  * response ends, or the client goes away, or the call is cancelled or the process drains, the
@@ -11,6 +13,7 @@ import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.
 import type { Config } from '../../config.js';
 import type { EzrouterClient } from '../../ezrouter/client.js';
 import type { Logger } from '../../log.js';
+import type { Redactor } from '../../redact.js';
 import { createServer } from '../../server.js';
 import { ClientNames } from './client-names.js';
 import type { AnswerStore } from '../../store/answer-store.js';
@@ -120,7 +123,8 @@ export function serveExchange(
   body: unknown,
   inspection: Inspection,
   principal: Principal,
-  log: Logger,
+  /** The request's logger and its redactor (requestRedactor): the server's output edge uses the same one. */
+  { log, redact }: { log: Logger; redact: Redactor },
   facts: ExchangeFacts,
   /** The request's in-flight slot, which a background job or MCP task it starts takes over. */
   jobSlots: JobSlots,
@@ -132,6 +136,7 @@ export function serveExchange(
     ...(clientName === undefined ? {} : { clientName }),
     client: ctx.client.withKey(principal.apiKey),
     log,
+    redact,
     answers: ctx.answers,
     tasks: ctx.tasks,
     jobSlots,

@@ -9,7 +9,8 @@ import type { Config, Env } from '../../config.js';
 import { EzrouterClient } from '../../ezrouter/client.js';
 import { createDispatcher } from '../../ezrouter/dispatcher.js';
 import { createLogger, type Logger, type LogSink } from '../../log.js';
-import { createRedactor, maskKey } from '../../redact.js';
+import { installCrashHandlers } from '../../crash.js';
+import { createRedactor, maskKey, unredactableKeyWarning } from '../../redact.js';
 import { USER_AGENT, VERSION } from '../../version.js';
 import { createHttpApp, MCP_PATH, type HttpApp } from './app.js';
 import type { Authenticator } from './auth.js';
@@ -86,6 +87,8 @@ export async function startHttpService(config: Readonly<Config>, http: Readonly<
 export async function serveHttp(config: Readonly<Config>, http: Readonly<HttpConfig>, env: Env): Promise<void> {
   const service = await startHttpService(config, http, env);
   const { app, log, authenticator } = service;
+  // A crash is one redacted JSON line through the process logger, then exit 1.
+  installCrashHandlers(log);
   warnings(config, http).forEach((warning) => log.warn(warning));
 
   let stopping = false;
@@ -126,6 +129,8 @@ export async function serveHttp(config: Readonly<Config>, http: Readonly<HttpCon
 /** What an operator should know before the first request. */
 export function warnings(config: Readonly<Config>, http: Readonly<HttpConfig>): string[] {
   const out: string[] = [];
+  const shortKey = unredactableKeyWarning(config.apiKey);
+  if (shortKey) out.push(shortKey);
   if (http.auth === 'none') {
     out.push(`EZROUTER_HTTP_AUTH=none: every process on this machine can use this server${config.apiKey ? ' and its ezrouter key' : ''} without credentials`);
   }
