@@ -72,6 +72,11 @@ export class RedisConnection {
     return this.client.isReady;
   }
 
+  /** Calls `listener` each time the command connection becomes ready (at start and after every reconnect). */
+  onReady(listener: () => void): void {
+    this.client.on('ready', listener);
+  }
+
   /** Runs commands against Redis; any failure (down, timeout, refused) is store_unavailable. */
   async run<T>(work: (redis: RedisCommands) => Promise<T>): Promise<T> {
     if (!this.client.isReady) throw storeUnavailable();

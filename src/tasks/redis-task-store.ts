@@ -41,15 +41,16 @@ return 'ok'
 `;
 
 /**
- * KEYS[1] task. ARGV: lease key prefix, message, now, result JSON, default ttl ms. Every read:
- * a working task whose owner's lease is gone is marked failed first; answers HGETALL.
+ * KEYS[1] task. ARGV: lease key prefix, message, now, result JSON, default ttl ms, the reading
+ * replica's own owner id. Every read: a working task whose owner's lease is gone is marked failed
+ * first (never one this replica runs: it is alive, whatever its key says); answers HGETALL.
  */
 const READ = `
 local key = KEYS[1]
 local status = redis.call('HGET', key, 'status')
 if status == 'working' or status == 'input_required' then
   local owner = redis.call('HGET', key, 'owner')
-  if owner and owner ~= '' and redis.call('EXISTS', ARGV[1] .. owner) == 0 then
+  if owner and owner ~= '' and owner ~= ARGV[6] and redis.call('EXISTS', ARGV[1] .. owner) == 0 then
     redis.call('HSET', key, 'status', 'failed', 'statusMessage', ARGV[2], 'lastUpdatedAt', ARGV[3], 'result', ARGV[4])
     local fixed = cjson.decode(redis.call('HGET', key, 'task'))
     redis.call('PEXPIRE', key, tonumber(fixed.ttl) or tonumber(ARGV[5]))
@@ -135,7 +136,7 @@ export class RedisTaskStore implements CompletionTasks {
   private async fields(taskId: string, sessionId: string | undefined): Promise<Fields | undefined> {
     const now = new Date().toISOString();
     const lost = JSON.stringify(replicaStoppedResult());
-    const raw = await this.redis.run((r) => r.sendCommand(['EVAL', READ, '1', this.key(taskId), this.lease.keyPrefix(), REPLICA_STOPPED, now, lost, String(this.options.defaultTtlMs)]));
+    const raw = await this.redis.run((r) => r.sendCommand(['EVAL', READ, '1', this.key(taskId), this.lease.keyPrefix(), REPLICA_STOPPED, now, lost, String(this.options.defaultTtlMs), this.lease.owner]));
     const fields = toFields(raw);
     if (fields['task'] === undefined) return undefined;
     const scope = fields['session'] ?? '';

@@ -28,6 +28,11 @@ export class ReplicaLease {
     if (this.timer) return;
     const beat = (): void => void this.redis.run((r) => r.sendCommand(['SET', this.keyPrefix() + this.owner, '1', 'PX', String(this.leaseMs)])).catch(() => {});
     beat();
+    // At start-up the connection is usually not ready yet, and a restarted Redis has lost the key:
+    // set it again the moment the connection is (re)made, not a third of the lease later.
+    this.redis.onReady(() => {
+      if (this.timer) beat();
+    });
     this.timer = setInterval(beat, Math.max(50, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
   }
