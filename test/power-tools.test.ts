@@ -32,6 +32,8 @@ describe('compare: several models at once', () => {
     t.emulator.script({ kind: 'stream', text: 'answer from gpt', frameDelayMs: 30, chunkChars: 3 }, { model: 'gpt-5.2' });
     t.emulator.script({ kind: 'stream', text: 'answer from deepseek', frameDelayMs: 30, chunkChars: 3 }, { model: 'deepseek-v4-pro' });
     t.emulator.script({ kind: 'error', status: 403, body: { error: { code: 'access_denied', message: 'nope', type: 'new_api_error' } } }, { model: 'glm-5.1' });
+    // No request is answered until all three have arrived: a compare that sent them one by one would never finish.
+    t.emulator.hold(3);
     const r = await t.call('compare', { prompt: 'which is best?', models: ['gpt-5.2', 'deepseek-v4-pro', 'glm-5.1'] });
     expect(r.isError).toBeFalsy();
     const answers = answersOf(r);
@@ -41,8 +43,8 @@ describe('compare: several models at once', () => {
     expect(answers[2]?.error?.code).toBe('model_unavailable');
     const usage = structured(r)['usage'] as { completion_tokens: number };
     expect(usage.completion_tokens).toBe((answers[0]?.usage?.completion_tokens ?? 0) + (answers[1]?.usage?.completion_tokens ?? 0));
-    // The upstream requests overlapped: all three were in flight at once.
-    expect(t.emulator.inFlight.peak).toBeGreaterThanOrEqual(2);
+    // The upstream requests overlapped: all three were in flight at once (held until the third arrived).
+    expect(t.emulator.inFlight.peak).toBeGreaterThanOrEqual(3);
     expect(t.emulator.count('/v1/chat')).toBe(3);
     expect(textOf(r)).toMatch(/## gpt-5\.2 \(openai, finish: stop.*\n\nanswer from gpt[\s\S]*## glm-5\.1\n\nFAILED: /);
   });
