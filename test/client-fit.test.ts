@@ -9,6 +9,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { callLimits } from '../src/clients/limits.js';
 import { CLIENT_PROFILES, profileFor, UNKNOWN_CLIENT, type ClientProfile } from '../src/clients/profiles.js';
 import { loadConfig } from '../src/config.js';
+import { MemoryAnswerStore } from '../src/store/answer-store.js';
+import { JOB_RESULT_BYTES } from '../src/tasks/job-result.js';
+import { CompletionTaskStore } from '../src/tasks/task-store.js';
 import { errorMeta, startHarness, textOf, waitFor, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -239,13 +242,76 @@ describe('long calls started now, collected later', () => {
   it('cancelling a task aborts its upstream request (the socket closes)', async () => {
     const t = (h = await startHarness());
     t.emulator.script({ kind: 'stream', text: 'x'.repeat(100), chunkChars: 2, stallAfterFrames: 3 });
+    const seen: string[] = [];
     for await (const message of t.client.experimental.tasks.callToolStream({ name: 'complete', arguments: { prompt: 'x', model: 'gpt-5.2' } }, undefined, { task: {} })) {
+      seen.push(message.type);
       if (message.type === 'taskCreated') {
         const upstream = await waitFor(() => t.emulator.requests.find((r) => r.path === '/v1/chat/completions'));
         await t.client.experimental.tasks.cancelTask(message.task.taskId);
         expect(await upstream.closed).toEqual({ aborted: true });
       }
     }
+    // Fails (rather than passing with no assertion run) when the call did not run as a task.
+    expect(seen[0]).toBe('taskCreated');
+    expect(t.emulator.requests.filter((r) => r.path === '/v1/chat/completions')).toHaveLength(1);
+  });
+
+  it("an MCP task keeps a small result: a long answer lives in the answer store, the client's ttl is clamped", async () => {
+    const answers = new MemoryAnswerStore({ maxChars: 1_000_000, ttlMs: 60_000 });
+    const t = (h = await startHarness({ clientName: 'claude-ai', deps: { answers } }));
+    const answer = 'long task answer, '.repeat(5_000);
+    t.emulator.script({ kind: 'stream', text: answer, chunkChars: 5_000 });
+    let created: { ttl: number | null } | undefined;
+    let result: CallToolResult | undefined;
+    const tenHours = 36_000_000;
+    for await (const message of t.client.experimental.tasks.callToolStream({ name: 'complete', arguments: { prompt: 'x', model: 'gpt-5.2' } }, undefined, { task: { ttl: tenHours } })) {
+      if (message.type === 'taskCreated') created = message.task;
+      if (message.type === 'result') result = message.result as CallToolResult;
+    }
+    expect(created?.ttl).toBe(t.config.answerTtlMs);
+    expect(answers.size).toEqual({ answers: 1, chars: answer.length });
+    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThanOrEqual(JOB_RESULT_BYTES);
+    const truncated = structured(result!)['truncated'] as { uri: string; returned_chars: number };
+    expect(result!.content.some((b) => b.type === 'resource_link' && b.uri === truncated.uri)).toBe(true);
+    const rest = await readAll(t, truncated.uri, truncated.returned_chars);
+    expect((structured(result!)['text'] as string) + rest.text).toBe(answer);
+  });
+
+  it('a background job keeps a small task result; its long answer lives in the answer store and is collected whole', async () => {
+    const answers = new MemoryAnswerStore({ maxChars: 1_000_000, ttlMs: 60_000 });
+    const tasks = new CompletionTaskStore();
+    const t = (h = await startHarness({ clientName: 'claude-ai', deps: { answers, tasks } }));
+    const answer = 'long job answer, '.repeat(2_000);
+    t.emulator.script({ kind: 'stream', text: answer, chunkChars: 5_000 });
+    const started = await t.call('complete', { prompt: 'x', model: 'gpt-5.2', background: true });
+    const { id } = structured(started)['job'] as { id: string };
+    const collected = await t.call('complete', { job_id: id });
+    const got = structured(collected)['text'] as string;
+    expect(got === answer).toBe(true);
+    expect(structured(collected)['truncated']).toBeUndefined();
+    expect(structured(collected)['finish_reason']).toBe('stop');
+    expect(answers.size).toEqual({ answers: 1, chars: answer.length });
+    expect(Buffer.byteLength(JSON.stringify(await tasks.getTaskResult(id)))).toBeLessThanOrEqual(JOB_RESULT_BYTES);
+    tasks.close();
+  });
+
+  it("a job whose answer the bounded answer store evicted says so when collected", async () => {
+    const answers = new MemoryAnswerStore({ maxChars: 100_000, ttlMs: 60_000 });
+    const t = (h = await startHarness({ clientName: 'claude-ai', deps: { answers } }));
+    const ids: string[] = [];
+    for (const word of ['first ', 'second ']) {
+      const text = word.repeat(8_500);
+      t.emulator.script({ kind: 'stream', text, chunkChars: 10_000 });
+      const started = await t.call('complete', { prompt: 'x', model: 'gpt-5.2', background: true });
+      const { id } = structured(started)['job'] as { id: string };
+      // Each answer is over half the store: storing the second evicts the first.
+      await waitFor(() => (answers.size.chars === text.length ? true : undefined));
+      ids.push(id);
+    }
+    const evicted = await t.call('complete', { job_id: ids[0] });
+    expect(errorMeta(evicted)?.code).toBe('invalid_request');
+    expect(textOf(evicted)).toMatch(/no longer kept: it was evicted from the answer store \(EZROUTER_ANSWER_STORE_CHARS\)/);
+    expect(structured(await t.call('complete', { job_id: ids[1] }))['text'] === 'second '.repeat(8_500)).toBe(true);
   });
 
   it('as a background job: a job id at once, then the full answer by job_id', async () => {

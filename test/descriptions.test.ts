@@ -22,6 +22,10 @@ describe('descriptions fit Claude Code', () => {
       expect(tool.description?.length ?? 0, tool.name).toBeLessThan(LIMIT);
       expect(tool.description, tool.name).toMatch(/^[A-Z][^.]{20,}\./);
     }
+    // Issue 11.3: both tools that take `files` say it saves the assistant's context.
+    for (const name of ['complete', 'compare']) {
+      expect(tools.find((t) => t.name === name)?.description, name).toMatch(/`files`[^.]*saves your own context/);
+    }
     const instructions = h.client.getInstructions() ?? '';
     expect(instructions.length).toBeGreaterThan(200);
     expect(instructions.length).toBeLessThan(LIMIT);

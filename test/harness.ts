@@ -42,8 +42,8 @@ export async function startHarness(
     maxSocketsPerOrigin?: number;
     /** The clientInfo.name the test client sends (default ezrouter-mcp-tests, an unknown client). */
     clientName?: string;
-    /** Extra server collaborators (client limits table, environment). */
-    deps?: Pick<ServerDeps, 'clientProfiles' | 'env' | 'readsFiles'>;
+    /** Extra server collaborators (client limits table, environment, the answer and task stores). */
+    deps?: Pick<ServerDeps, 'clientProfiles' | 'env' | 'readsFiles' | 'answers' | 'tasks'>;
     /** Capabilities the test client declares (e.g. roots), and a hook to set its handlers before it connects. */
     clientCapabilities?: ClientCapabilities;
     beforeConnect?: (client: Client) => void;

@@ -16,7 +16,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runDoctor } from '../src/commands/doctor/doctor.js';
 import { loadConfig } from '../src/config.js';
 import { DEFAULT_MODELS, startEmulator, type Emulator, type EmulatorModel } from '../src/emulator/index.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { suggestModels } from '../src/ezrouter/catalog.js';
+import { MAX_MODEL_ID_CHARS } from '../src/tools/complete-call.js';
 import { EzrouterClient } from '../src/ezrouter/client.js';
 import { silentLogger } from '../src/log.js';
 import { createRedactor, MIN_WHOLE_TOKEN, unredactableKeyWarning } from '../src/redact.js';
@@ -267,6 +269,31 @@ describe('2. bounded work on caller input', () => {
     expect(errorMeta(r)?.code).toBe('model_unavailable');
     expect(textOf(r)).toMatch(/Closest catalog ids: claude-sonnet-4-6/);
     expect(textOf(r).length).toBeLessThan(700);
+  });
+
+  it('suggestions reached with a valid-length adversarial id against a large catalog of long ids stay bounded', async () => {
+    const t = await harness();
+    // 4,000 ids of 1,000 characters (about 4 MB of catalog, under the 8 MiB the server reads), all near the request.
+    const many = Array.from({ length: 4_000 }, (_, i) => ({ id: `claude-${String(i).padStart(4, '0')}-${'y'.repeat(988)}`, owned_by: 'x', supported_endpoint_types: ['openai'] }));
+    t.emulator.setModels(many);
+    const model = `claude-${'y'.repeat(MAX_MODEL_ID_CHARS - 'claude-'.length)}`; // as long as the length check lets through
+    expect(model).toHaveLength(MAX_MODEL_ID_CHARS);
+    // Hang guard: the longest the event loop was blocked during the call (scoring all of it blocked it for seconds).
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const r = await t.call('complete', { prompt: 'x', model, surface: 'openai' });
+    loop.disable();
+    expect(loop.max / 1e6).toBeLessThan(1_000);
+    expect(t.emulator.count('/v1/chat')).toBe(1); // the suggestion code was reached: the gateway refused the model
+    expect(errorMeta(r)?.code).toBe('model_unavailable');
+    const hint = /Closest catalog ids: (.*?)\. Call list_models/.exec(textOf(r))?.[1];
+    expect(hint).toBeDefined();
+    const suggestions = hint!.split(', ');
+    expect(suggestions.length).toBeGreaterThan(0);
+    expect(suggestions.length).toBeLessThanOrEqual(5);
+    for (const s of suggestions) expect(s.length).toBeLessThanOrEqual(64);
+    // Five 1,000-character ids quoted whole made a 5,000-character error; the gateway's own (echoed) sentence follows the hint.
+    expect(textOf(r).length).toBeLessThan(1_000);
   });
 
   it('huge upstream codes, request ids and Location headers are quoted as short excerpts', async () => {

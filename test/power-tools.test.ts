@@ -2,12 +2,14 @@
  * Power tools (issue 11): `compare` (several models at once) and `files` as context, against the
  * emulator, which records every request body.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ListRootsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFiles } from '../src/files/read-files.js';
 import { errorMeta, startHarness, textOf, waitFor, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -30,6 +32,8 @@ describe('compare: several models at once', () => {
     t.emulator.script({ kind: 'stream', text: 'answer from gpt', frameDelayMs: 30, chunkChars: 3 }, { model: 'gpt-5.2' });
     t.emulator.script({ kind: 'stream', text: 'answer from deepseek', frameDelayMs: 30, chunkChars: 3 }, { model: 'deepseek-v4-pro' });
     t.emulator.script({ kind: 'error', status: 403, body: { error: { code: 'access_denied', message: 'nope', type: 'new_api_error' } } }, { model: 'glm-5.1' });
+    // No request is answered until all three have arrived: a compare that sent them one by one would never finish.
+    t.emulator.hold(3);
     const r = await t.call('compare', { prompt: 'which is best?', models: ['gpt-5.2', 'deepseek-v4-pro', 'glm-5.1'] });
     expect(r.isError).toBeFalsy();
     const answers = answersOf(r);
@@ -39,8 +43,8 @@ describe('compare: several models at once', () => {
     expect(answers[2]?.error?.code).toBe('model_unavailable');
     const usage = structured(r)['usage'] as { completion_tokens: number };
     expect(usage.completion_tokens).toBe((answers[0]?.usage?.completion_tokens ?? 0) + (answers[1]?.usage?.completion_tokens ?? 0));
-    // The upstream requests overlapped: all three were in flight at once.
-    expect(t.emulator.inFlight.peak).toBeGreaterThanOrEqual(2);
+    // The upstream requests overlapped: all three were in flight at once (held until the third arrived).
+    expect(t.emulator.inFlight.peak).toBeGreaterThanOrEqual(3);
     expect(t.emulator.count('/v1/chat')).toBe(3);
     expect(textOf(r)).toMatch(/## gpt-5\.2 \(openai, finish: stop.*\n\nanswer from gpt[\s\S]*## glm-5\.1\n\nFAILED: /);
   });
@@ -162,6 +166,65 @@ describe('files as context', () => {
     await waitFor(() => (t.logs.some((l) => /the client changed its roots/.test(l)) ? true : undefined));
     expect((await sendWith(t, [join(outside, 'secret.txt')])).isError).toBeFalsy();
     expect(textOf(await sendWith(t, [join(root, 'src', 'main.ts')]))).toMatch(/outside the allowed roots/);
+  });
+
+  it('a path swapped for a link between the check and the open cannot escape the roots', async () => {
+    const dir = mkdtempSync(join(base, 'swap-'));
+    const inside = join(dir, 'root');
+    const away = join(dir, 'away');
+    mkdirSync(join(inside, 'sub'), { recursive: true });
+    mkdirSync(away);
+    writeFileSync(join(inside, 'sub', 'notes.txt'), 'harmless notes');
+    writeFileSync(join(inside, 'plain.txt'), 'harmless too');
+    writeFileSync(join(away, 'notes.txt'), 'swapped-in secret');
+    writeFileSync(join(away, 'plain.txt'), 'swapped-in secret');
+    const caps = { fileMaxBytes: 1000, filesMaxBytes: 1000 };
+    // The check (realpath) sees the real file; right after it, the attacker swaps the path.
+    const swapping = (swap: () => void) => {
+      let done = false;
+      return {
+        realpath: async (path: string) => {
+          const real = await realpath(path);
+          if (!done && path.endsWith('.txt')) {
+            done = true;
+            swap();
+          }
+          return real;
+        },
+      };
+    };
+    // A directory on the way replaced by a link to outside (O_NOFOLLOW alone would not catch it).
+    const viaDirectory = await readFiles(['sub/notes.txt'], [inside], caps, swapping(() => {
+      renameSync(join(inside, 'sub'), join(inside, 'sub-old'));
+      symlinkSync(away, join(inside, 'sub'));
+    }));
+    expect(viaDirectory).toMatch(/^File "sub\/notes.txt" changed while it was checked \(it no longer leads inside the allowed roots\), so it is not read\.$/);
+    // The file itself replaced by a link to outside.
+    const viaFile = await readFiles(['plain.txt'], [inside], caps, swapping(() => {
+      rmSync(join(inside, 'plain.txt'));
+      symlinkSync(join(away, 'plain.txt'), join(inside, 'plain.txt'));
+    }));
+    expect(viaFile).toMatch(/^File "plain.txt" was replaced by a link while it was checked/);
+    expect(JSON.stringify([viaDirectory, viaFile])).not.toContain('secret');
+    // Unswapped, the same files are read.
+    expect(await readFiles(['sub-old/notes.txt'], [inside], caps)).toEqual([{ path: 'sub-old/notes.txt', text: 'harmless notes' }]);
+  });
+
+  it('a file:// root of another host is reported as not local, not as an unanswered roots/list; local roots beside it still work', async () => {
+    let uris = ['file://fileserver/share/project'];
+    const t = (h = await startHarness({
+      clientCapabilities: { roots: { listChanged: true } },
+      beforeConnect: (client) => client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: uris.map((uri) => ({ uri, name: 'project' })) })),
+    }));
+    const refused = await sendWith(t, ['src/main.ts']);
+    expect(errorMeta(refused)?.code).toBe('invalid_request');
+    expect(textOf(refused)).toMatch(/None of this client's roots is a folder on this machine \(for example "file:\/\/fileserver\/share\/project", a file:\/\/ URI of another host\)/);
+    expect(textOf(refused)).not.toMatch(/did not answer/);
+    expect(t.logs.some((l) => /not a local folder/.test(l))).toBe(true);
+    uris = ['file://fileserver/share/project', pathToFileURL(root).href];
+    await t.client.sendRootsListChanged();
+    await waitFor(() => (t.logs.some((l) => /the client changed its roots/.test(l)) ? true : undefined));
+    expect((await sendWith(t, [join(root, 'src', 'main.ts')])).isError).toBeFalsy();
   });
 
   it('a server for remote callers (the HTTP mode) never reads files', async () => {

@@ -54,6 +54,29 @@ describe('reasoning_effort: the bodies ezrouter documents', () => {
     expect(t.emulator.count('/anthropic')).toBe(before);
   });
 
+  it('Anthropic surface: thinking with a changed temperature or a low top_p is refused before anything is sent', async () => {
+    const t = (h = await startHarness());
+    const before = t.emulator.count('/anthropic');
+    const cases: { args: Record<string, unknown>; says: RegExp }[] = [
+      { args: { temperature: 0.2 }, says: /does not mix with temperature 0\.2 \(only 1 is allowed\).*Leave out temperature, or reasoning_effort/ },
+      { args: { top_p: 0.5 }, says: /does not mix with top_p 0\.5 \(it must be 0\.95–1\).*Leave out top_p, or reasoning_effort/ },
+      { args: { temperature: 0, top_p: 0.9 }, says: /temperature 0 \(only 1 is allowed\) or top_p 0\.9.*Leave out temperature and top_p/ },
+    ];
+    for (const c of cases) {
+      const r = await t.call('complete', { prompt: 'think', model: 'claude-sonnet-4-6', surface: 'anthropic', reasoning_effort: 'high', ...c.args });
+      expect(errorMeta(r)?.code, JSON.stringify(c.args)).toBe('invalid_request');
+      expect(textOf(r)).toMatch(c.says);
+    }
+    expect(t.emulator.count('/anthropic')).toBe(before);
+    // What the API allows with thinking still goes: temperature 1, top_p 0.95.
+    const allowed = await t.call('complete', { prompt: 'think', model: 'claude-sonnet-4-6', surface: 'anthropic', reasoning_effort: 'high', temperature: 1, top_p: 0.95 });
+    expect(allowed.isError).toBeFalsy();
+    expect(lastBody(t)).toMatchObject({ temperature: 1, top_p: 0.95, thinking: { type: 'enabled' } });
+    // Without thinking, a temperature is sent as before.
+    await t.call('complete', { prompt: 'x', model: 'claude-sonnet-4-6', surface: 'anthropic', temperature: 0.2 });
+    expect(lastBody(t)['temperature']).toBe(0.2);
+  });
+
   it('without reasoning_effort nothing changes', async () => {
     const t = (h = await startHarness());
     await t.call('complete', { prompt: 'x', model: 'gpt-5.2' });

@@ -5,15 +5,18 @@
  * by two replicas, store_unavailable while Redis is down and recovery without a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { EzrouterError } from '../src/ezrouter/errors.js';
 import { createLogger } from '../src/log.js';
 import { createRedactor } from '../src/redact.js';
 import { RedisAnswerStore } from '../src/store/redis-answer-store.js';
 import { RedisConnection } from '../src/store/redis-connection.js';
 import { REPLICA_STOPPED, RedisTaskStore } from '../src/tasks/redis-task-store.js';
+import { JOB_RESULT_BYTES } from '../src/tasks/job-result.js';
 import { FallbackLimits } from '../src/transports/http/fallback-limits.js';
 import { InMemoryLimits } from '../src/transports/http/limits.js';
 import { RedisLimits } from '../src/transports/http/redis-limits.js';
+import { startHarness } from './harness.js';
 import { redisBinary, startRedis, type RedisServer } from './support/redis-server.js';
 
 const binary = redisBinary();
@@ -133,6 +136,32 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
     expect((await reader.listTasks(undefined, 'alice')).tasks.find((t) => t.taskId === task.taskId)?.status).toBe('failed');
     await owner.close();
     await reader.close();
+  });
+
+  it("a background job's long answer lives in the Redis answer store (the task keeps a small result), and another replica collects it whole", async () => {
+    const answers = new RedisAnswerStore(a, { maxChars: 1_000_000, ttlMs: 60_000 });
+    const tasksA = await RedisTaskStore.open(a, TASKS);
+    const tasksB = await RedisTaskStore.open(b, TASKS);
+    const one = await startHarness({ clientName: 'claude-ai', deps: { answers, tasks: tasksA } });
+    const two = await startHarness({ clientName: 'claude-ai', deps: { answers: new RedisAnswerStore(b, { maxChars: 1_000_000, ttlMs: 60_000 }), tasks: tasksB } });
+    try {
+      const answer = 'redis job answer, '.repeat(2_000);
+      one.emulator.script({ kind: 'stream', text: answer, chunkChars: 5_000 });
+      const started = await one.call('complete', { prompt: 'x', model: 'gpt-5.2', background: true });
+      const { id } = (started.structuredContent as { job: { id: string } }).job;
+      await until(async () => (await tasksA.getTask(id))?.status === 'completed');
+      const kept = (await tasksB.getTaskResult(id)) as CallToolResult;
+      expect(Buffer.byteLength(JSON.stringify(kept))).toBeLessThanOrEqual(JOB_RESULT_BYTES);
+      const uri = (kept.structuredContent as { truncated: { uri: string } }).truncated.uri;
+      expect((await answers.get(uri.split('/').at(-1)!))?.text === answer).toBe(true);
+      const collected = await two.call('complete', { job_id: id });
+      expect((collected.structuredContent as { text: string }).text === answer).toBe(true);
+    } finally {
+      await one.close();
+      await two.close();
+      tasksA.close();
+      tasksB.close();
+    }
   });
 
   it('plain-call tasks stay in memory and work while Redis is unreachable', async () => {

@@ -87,6 +87,9 @@ export function validationError(surface: Surface, body: unknown): string | null 
     const max = nonNegativeInt(body.max_tokens);
     if (budget === null || budget < 1024) return 'thinking.budget_tokens: Input should be greater than or equal to 1024';
     if (max !== null && budget >= max) return '`max_tokens` must be greater than `thinking.budget_tokens`';
+    // Anthropic's extended-thinking rules: temperature only 1, top_p 0.95–1.
+    if (typeof body.temperature === 'number' && body.temperature !== 1) return '`temperature` may only be set to 1 when thinking is enabled.';
+    if (typeof body.top_p === 'number' && body.top_p < 0.95) return '`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled.';
   }
   if (!isObject(body)) return surface === 'openai' ? 'request body must be a JSON object' : 'body: Input should be an object';
   if (typeof body.model !== 'string' || body.model === '') {

@@ -110,6 +110,7 @@ class EmulatorServer implements Emulator {
   private inFlightNow = 0;
   private inFlightPeak = 0;
   private closing: Promise<void> | null = null;
+  private gate: { size: number; waiting: (() => void)[] } | null = null;
   private baseUrl = '';
 
   constructor(
@@ -167,6 +168,22 @@ class EmulatorServer implements Emulator {
     this.balance = body;
   }
 
+  hold(requests: number): void {
+    this.gate = { size: requests, waiting: [] };
+  }
+
+  /** Waits at the gate set by hold() (chat requests only), until the last of them arrives. */
+  private async passGate(method: string, path: string): Promise<void> {
+    const gate = this.gate;
+    if (!gate || method !== 'POST' || (path !== CHAT_PATH && path !== MESSAGES_PATH)) return;
+    await new Promise<void>((resolve) => {
+      gate.waiting.push(resolve);
+      if (gate.waiting.length < gate.size) return;
+      this.gate = null;
+      for (const release of gate.waiting) release();
+    });
+  }
+
   get inFlight(): { now: number; peak: number } {
     return { now: this.inFlightNow, peak: this.inFlightPeak };
   }
@@ -202,6 +219,8 @@ class EmulatorServer implements Emulator {
     const { text, tooLarge } = await readBody(req);
     const parsed = parseBody(text);
     record.body = parsed.body;
+    if (res.destroyed) return;
+    await this.passGate(req.method ?? 'GET', path);
     if (res.destroyed) return;
 
     const x: Exchange = { req, res, record, path, surface: path.startsWith('/anthropic/') ? 'anthropic' : 'openai' };

@@ -65,6 +65,11 @@ export interface Emulator {
   count(pathPrefix?: string): number;
   /** Queue a behaviour for exactly one later matching request (FIFO among matching). */
   script(behaviour: Behaviour, match?: ScriptMatch): void;
+  /**
+   * The next `requests` chat requests (either surface) wait, before they are answered, until all
+   * of them have arrived; then they go on together. Proves concurrency without timing.
+   */
+  hold(requests: number): void;
   setModels(models: EmulatorModel[]): void;
   setBalance(body: unknown | null): void;
   /** TCP sockets accepted so far / currently open. */

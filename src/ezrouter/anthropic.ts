@@ -5,7 +5,7 @@
  * `message_delta`, the stop reason is mapped to OpenAI's words, and the stream is complete only
  * at `message_stop`.
  */
-import { anthropicThinking } from './reasoning.js';
+import { anthropicThinking, checkThinkingSampling } from './reasoning.js';
 import { envelopeFrom } from './errors.js';
 import type { UpstreamRequest } from './http.js';
 import { isRecord } from './json.js';
@@ -37,6 +37,7 @@ export function buildAnthropicRequest(req: CompletionRequest, defaults: RequestD
   const systemParts = [req.system, ...req.messages.filter((m) => m.role === 'system').map((m) => m.content)]
     .filter((s): s is string => typeof s === 'string' && s !== '');
   const thinking = req.reasoningEffort === undefined ? undefined : anthropicThinking(req.reasoningEffort, req.maxTokens);
+  if (thinking) checkThinkingSampling(req.temperature, req.topP);
   const body: Record<string, unknown> = {
     model: req.model,
     max_tokens: thinking?.maxTokens ?? req.maxTokens ?? defaults.maxTokens,

@@ -3,6 +3,7 @@
  * concurrent callers, the stale copy served when a refresh fails, a change callback when a
  * refresh finds a different catalog. Also the `auto` surface rule and "did you mean" ranking.
  */
+import { excerpt } from '../redact.js';
 import { EzrouterError } from './errors.js';
 import { isRecord } from './json.js';
 import { SURFACES, type Surface } from './types.js';
@@ -143,25 +144,35 @@ export function isClaudeModel(modelId: string): boolean {
 
 /**
  * Up to `limit` catalog ids closest to `wanted`: shared substrings first, then edit distance.
- * Bounded work whatever the caller sent: only a prefix of `wanted` a little longer than the
- * longest catalog id is compared (a longer request cannot be closer to any id anyway).
+ * Bounded work whatever the caller or the gateway sent: only the first SUGGESTION_COMPARED_CHARS
+ * characters of the request and of each id are compared (real ids are tens of characters), the
+ * edit distance is computed for at most SUGGESTION_SCORED entries (the cheap substring and
+ * family checks pick them first), and each suggestion is quoted as a short excerpt.
  */
 export function suggestModels(wanted: string, models: readonly ModelEntry[], limit = 5): string[] {
-  const longest = models.reduce((n, m) => Math.max(n, m.id.length), 0);
+  const longest = models.reduce((n, m) => Math.max(n, Math.min(m.id.length, SUGGESTION_COMPARED_CHARS)), 0);
   const target = wanted.slice(0, longest + SUGGESTION_SLACK).toLowerCase();
-  const scored = models.map((m) => {
-    const id = m.id.toLowerCase();
-    let score = levenshtein(target, id);
-    if (id.includes(target) || target.includes(id)) score -= 100;
-    else if (id.split(/[-.]/)[0] === target.split(/[-.]/)[0]) score -= 50;
-    return { id: m.id, score };
+  const family = target.split(/[-.]/)[0];
+  const cheap = models.map((m) => {
+    const id = m.id.slice(0, SUGGESTION_COMPARED_CHARS).toLowerCase();
+    const bonus = id.includes(target) || target.includes(id) ? -100 : id.split(/[-.]/)[0] === family ? -50 : 0;
+    return { model: m, id, bonus };
   });
+  // Stable: within a bonus the catalog order is kept.
+  const candidates = cheap.sort((a, b) => a.bonus - b.bonus).slice(0, SUGGESTION_SCORED);
+  const scored = candidates.map(({ model, id, bonus }) => ({ id: model.id, score: levenshtein(target, id) + bonus }));
   scored.sort((a, b) => a.score - b.score || a.id.localeCompare(b.id));
-  return scored.slice(0, limit).map((s) => s.id);
+  return scored.slice(0, limit).map((s) => excerpt(s.id, SUGGESTION_SHOWN_CHARS));
 }
 
-/** Characters of the request compared past the longest catalog id. */
+/** Characters of the request compared past the longest (compared part of a) catalog id. */
 const SUGGESTION_SLACK = 8;
+/** Characters of a request or an id the suggestions look at. */
+const SUGGESTION_COMPARED_CHARS = 96;
+/** Catalog entries whose edit distance is computed, at most. */
+const SUGGESTION_SCORED = 2_000;
+/** Longest suggestion quoted. */
+const SUGGESTION_SHOWN_CHARS = 64;
 
 function levenshtein(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);

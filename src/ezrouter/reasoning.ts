@@ -40,3 +40,22 @@ export function anthropicThinking(effort: ReasoningEffort, maxTokens: number | u
   }
   return { maxTokens: max, budgetTokens: Math.max(MIN_THINKING_BUDGET, Math.min(max - 1, Math.floor(max * BUDGET_SHARE[effort]))) };
 }
+
+/** The lowest top_p the Messages API takes with thinking enabled. */
+export const MIN_THINKING_TOP_P = 0.95;
+
+/**
+ * The Messages API refuses thinking with a changed temperature (only 1, its default, is
+ * allowed) or a top_p below 0.95 (Anthropic's extended-thinking documentation): refused here,
+ * before anything is sent, instead of an upstream 400.
+ */
+export function checkThinkingSampling(temperature: number | undefined, topP: number | undefined): void {
+  const clash: string[] = [];
+  if (temperature !== undefined && temperature !== 1) clash.push(`temperature ${temperature} (only 1 is allowed)`);
+  if (topP !== undefined && topP < MIN_THINKING_TOP_P) clash.push(`top_p ${topP} (it must be ${MIN_THINKING_TOP_P}–1)`);
+  if (clash.length === 0) return;
+  throw new EzrouterError({
+    code: 'invalid_request',
+    message: `Reasoning on the Anthropic surface does not mix with ${clash.join(' or ')}: the Messages API refuses it with thinking enabled. Leave out ${clash.length === 2 ? 'temperature and top_p' : clash[0]!.split(' ')[0]}, or reasoning_effort.`,
+  });
+}

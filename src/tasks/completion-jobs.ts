@@ -8,9 +8,11 @@
  *
  * An MCP task and a background job run the same work detached from the request, with their own
  * abort controller (cancelling the task or job aborts the upstream request), progress as task
- * status messages, and the result kept in the task store for the answer store's lifetime. Each
- * holds one of its caller's in-flight slots (ctx.jobSlots) from before it starts until it ends,
- * fails or is cancelled: detached work counts against the caller's limit like a call.
+ * status messages. The task keeps a small result (at most JOB_RESULT_BYTES: the head and a link);
+ * a longer answer lives in the answer store, bounded by EZROUTER_ANSWER_STORE_CHARS. A task lives
+ * at most EZROUTER_ANSWER_TTL_MS, whatever ttl the client asks for. Each holds one of its caller's
+ * in-flight slots (ctx.jobSlots) from before it starts until it ends, fails or is cancelled:
+ * detached work counts against the caller's limit like a call.
  */
 import type { CreateTaskRequestHandlerExtra } from '@modelcontextprotocol/sdk/experimental/tasks';
 import type { CallToolResult, Task } from '@modelcontextprotocol/sdk/types.js';
@@ -20,6 +22,7 @@ import { excerpt } from '../redact.js';
 import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 import { runCompletion, type CompletionArgs } from '../tools/complete-call.js';
 import { createProgressReporter } from '../tools/progress.js';
+import { collectedResult, JOB_RESULT_BYTES } from './job-result.js';
 import type { ReleaseSlot } from './job-slots.js';
 
 /**
@@ -75,7 +78,10 @@ export class CompletionJobs {
   /** A tools/call that asked for task execution: the task, created now, its work detached. */
   async startTask(args: CompletionArgs & JobControls, extra: CreateTaskRequestHandlerExtra): Promise<Task> {
     const release = await this.ctx.jobSlots.claim();
-    const task = await extra.taskStore.createTask({ ttl: extra.taskRequestedTtl ?? this.ctx.config.answerTtlMs, pollInterval: TASK_POLL_MS }).catch((error: unknown) => {
+    // A client may ask for any ttl: the task (and its answer) is kept at most EZROUTER_ANSWER_TTL_MS.
+    const { answerTtlMs } = this.ctx.config;
+    const ttl = Math.min(extra.taskRequestedTtl ?? answerTtlMs, answerTtlMs);
+    const task = await extra.taskStore.createTask({ ttl, pollInterval: TASK_POLL_MS }).catch((error: unknown) => {
       release();
       throw error;
     });
@@ -123,7 +129,10 @@ export class CompletionJobs {
       await new Promise((resolve) => setTimeout(resolve, JOB_WAIT_POLL_MS));
       task = (await tasks.getTask(jobId, extra.sessionId)) ?? task;
     }
-    if (task.status === 'completed' || task.status === 'failed') return (await tasks.getTaskResult(jobId, extra.sessionId)) as CallToolResult;
+    if (task.status === 'completed' || task.status === 'failed') {
+      const stored = (await tasks.getTaskResult(jobId, extra.sessionId)) as CallToolResult;
+      return collectedResult(stored, this.ctx.answers, this.ctx.limits().resultBytes, this.ctx.redact);
+    }
     if (task.status === 'cancelled') return jobStatus(jobId, 'cancelled', `Job ${shownId} was cancelled before it finished.`);
     const where = task.statusMessage ? ` (${task.statusMessage})` : '';
     return jobStatus(jobId, task.status, `Job ${shownId} is still running${where}. Call complete with job_id "${jobId}" again to keep waiting.`, task.statusMessage);
@@ -142,7 +151,9 @@ export class CompletionJobs {
     const progress = createProgressReporter(extra, args.model ?? this.ctx.config.defaultModel ?? 'model', {
       onStatus: (message) => void tasks.updateTaskStatus(taskId, 'working', message, extra.sessionId).catch(() => {}),
     });
-    void runCompletion(args, this.ctx, { signal: controller.signal, onText: progress.onText, onReasoning: progress.onReasoning, detached: true })
+    // The task keeps a small result: an answer longer than JOB_RESULT_BYTES goes to the answer store.
+    const limits = () => ({ ...this.ctx.limits(), resultBytes: Math.min(this.ctx.limits().resultBytes, JOB_RESULT_BYTES) });
+    void runCompletion(args, { ...this.ctx, limits }, { signal: controller.signal, onText: progress.onText, onReasoning: progress.onReasoning, detached: true })
       .then(async (result) => {
         progress.finish();
         // The upstream work is over: the slot frees before the result is stored (a client that sees it may start the next).

@@ -59,6 +59,7 @@ export const COMPARE_DESCRIPTION =
   `Send the same prompt or conversation to ${MIN_MODELS}–${MAX_MODELS} ezrouter models at once and get every answer side by side, each model blind to the others. ` +
   'Use it for a second and third opinion, to cross-check a fact or a design, or to pick the best model for a task. ' +
   'Takes the same inputs as complete (prompt or messages, system, max_tokens, temperature, files…) with `models` instead of `model`. ' +
+  'Pass file paths as `files` instead of pasting their text: the server reads them and sends them to every model, which saves your own context. ' +
   'One model failing does not fail the call: its entry carries the error. Answers too long for this client come back as heads with links to read the rest.';
 
 export function registerCompareTool(server: McpServer, ctx: HandlerContext): void {

@@ -114,6 +114,7 @@ export const COMPLETE_DESCRIPTION =
   'Give `prompt` (one message) or `messages` (a conversation), and a `model` id from list_models. ' +
   'Use it for a second opinion, to delegate a sub-task to a cheaper or stronger model, or to compare models. ' +
   'An answer longer than this client accepts comes back as its head plus a link: read the rest with resources/read of the ezrouter://answers/… URI it names. ' +
+  'To hand the model files, pass their paths as `files` instead of pasting them: the server reads them (only inside the client\'s roots) and sends them along, which saves your own context. ' +
   'For answers that may take minutes (long outputs, thinking), pass background=true to get a job id at once, then call complete with job_id to collect the answer.';
 
 /**
