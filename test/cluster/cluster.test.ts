@@ -26,6 +26,8 @@ const missing = [!redisBinary() && 'redis-server', !nginxBinary && 'nginx'].filt
 if (missing.length > 0) process.stderr.write(`cluster suite: SKIPPED, not installed: ${missing.join(', ')} (apt-get install -y redis-server nginx)\n`);
 
 const TOKEN = 'cluster-token-0123456789abcdef';
+/** A second principal's token (its calls and jobs count against its own limits). */
+const OTHER_TOKEN = 'cluster-token-other-0123456789ab';
 /** A crashed replica's jobs read as failed this long after its last heartbeat (short here). */
 const LEASE_MS = 1_000;
 
@@ -102,9 +104,9 @@ interface Connected {
   transport: StreamableHTTPClientTransport;
 }
 
-async function connect(url: string, options: { fetch?: typeof fetch } = {}): Promise<Connected> {
+async function connect(url: string, options: { fetch?: typeof fetch; token?: string } = {}): Promise<Connected> {
   const client = new Client({ name: 'codex-mcp-client', version: '1' });
-  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } }, ...(options.fetch ? { fetch: options.fetch } : {}) });
+  const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${options.token ?? TOKEN}` } }, ...(options.fetch ? { fetch: options.fetch } : {}) });
   await client.connect(transport);
   return { client, transport };
 }
@@ -137,7 +139,7 @@ describe.skipIf(missing.length > 0)('cluster: two replicas, one Redis, nginx in 
   /** Round robin over both replicas, as deployed. */
   let proxy: string;
   const clients: Client[] = [];
-  const open = async (url: string, options: { fetch?: typeof fetch } = {}): Promise<Connected> => {
+  const open = async (url: string, options: { fetch?: typeof fetch; token?: string } = {}): Promise<Connected> => {
     const c = await connect(url, options);
     clients.push(c.client);
     return c;
@@ -148,7 +150,10 @@ describe.skipIf(missing.length > 0)('cluster: two replicas, one Redis, nginx in 
     emulator = await startEmulator();
     redis = await startRedis();
     dir = mkdtempSync(join(tmpdir(), 'ezrouter-cluster-'));
-    const tokens = tokensFile([{ principal: 'team', token: TOKEN }]);
+    const tokens = tokensFile([
+      { principal: 'team', token: TOKEN },
+      { principal: 'jobs', token: OTHER_TOKEN },
+    ]);
     const ports = { a: await freePort(), b: await freePort(), proxy: await freePort() };
     a = await startReplica(emulator, redis.url, tokens.path, ports.a, ports.proxy, 'replica-a');
     b = await startReplica(emulator, redis.url, tokens.path, ports.b, ports.proxy, 'replica-b');
@@ -243,7 +248,8 @@ describe.skipIf(missing.length > 0)('cluster: two replicas, one Redis, nginx in 
     const refused = await fetch(b.url, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      // A call (listing methods take no slot, so a principal at its limit can still poll and cancel).
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'complete', arguments: { prompt: 'third', model: 'gpt-5.2' } } }),
     });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -291,7 +297,9 @@ describe.skipIf(missing.length > 0)('cluster: two replicas, one Redis, nginx in 
     const disconnect = new Promise<Error>((resolve) => (disconnected = resolve));
     doomed.transport.onerror = (error) => disconnected(error);
     const { client: other } = await open(b.url);
-    const job = await call(doomed.client, { prompt: 'job on A', model: 'deepseek-v4-flash', background: true });
+    // The job is another principal's: a running job holds one of its principal's two slots.
+    const { client: jobs } = await open(a.url, { token: OTHER_TOKEN });
+    const job = await call(jobs, { prompt: 'job on A', model: 'deepseek-v4-flash', background: true });
     const jobId = (job.structuredContent as { job: { id: string } }).job.id;
     // The client timeout is a hang guard only: the SDK 1.x client leaves a request whose SSE
     // stream broke pending until it (typescript-sdk#2739); the disconnect itself is reported at once.
@@ -312,7 +320,8 @@ describe.skipIf(missing.length > 0)('cluster: two replicas, one Redis, nginx in 
     await doomed.client.close();
     expect(await within(doomedCall, 2_000, 'the doomed call settling once its client closes')).toMatch(/^failed/);
     const { client: after } = await open(proxy);
-    const lost = await within(call(after, { job_id: jobId }), 15_000, 'collecting the job of the dead replica');
+    const { client: jobsAfter } = await open(proxy, { token: OTHER_TOKEN });
+    const lost = await within(call(jobsAfter, { job_id: jobId }), 15_000, 'collecting the job of the dead replica');
     expect(lost.isError).toBe(true);
     expect(JSON.stringify(lost.content)).toContain(REPLICA_STOPPED);
     for (let i = 0; i < 4; i++) {
