@@ -95,11 +95,12 @@ describe('a size budget per client', () => {
     expect(r.content.some((c) => c.type === 'resource_link')).toBe(false);
   });
 
-  it('complete declares _meta["anthropic/maxResultSizeChars"] in tools/list', async () => {
+  it('every tool declares _meta["anthropic/maxResultSizeChars"] in tools/list (else Claude Code spills past 25,000 tokens)', async () => {
     const t = (h = await startHarness());
     const { tools } = await t.client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual(['compare', 'complete', 'get_balance', 'list_models']);
+    for (const tool of tools) expect(tool._meta, tool.name).toMatchObject({ 'anthropic/maxResultSizeChars': 500_000 });
     const complete = tools.find((tool) => tool.name === 'complete')!;
-    expect(complete._meta).toMatchObject({ 'anthropic/maxResultSizeChars': 500_000 });
     expect(complete.execution).toMatchObject({ taskSupport: 'optional' });
   });
 

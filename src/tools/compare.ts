@@ -15,6 +15,7 @@ import { failureResult, invalidRequest } from '../mapping/tool-result.js';
 import { completeInput, completeOutput } from './complete.js';
 import { completionNotes, MAX_MODEL_ID_CHARS, prepareRequest, reasoningCapNote } from './complete-call.js';
 import { createProgressReporter } from './progress.js';
+import { RESULT_SIZE_META } from './result-size-meta.js';
 
 export const MIN_MODELS = 2;
 export const MAX_MODELS = 8;
@@ -71,6 +72,7 @@ export function registerCompareTool(server: McpServer, ctx: HandlerContext): voi
       inputSchema: compareInputSchema,
       outputSchema: compareOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: false, destructiveHint: false },
+      _meta: { ...RESULT_SIZE_META },
     },
     async (args, extra) => {
       const models = args.models;

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { REASONING_EFFORTS } from '../ezrouter/reasoning.js';
 import type { HandlerContext } from '../context.js';
 import { CompletionJobs } from '../tasks/completion-jobs.js';
+import { RESULT_SIZE_META } from './result-size-meta.js';
 
 /** Files per call. */
 export const MAX_FILES = 32;
@@ -106,9 +107,6 @@ export const completeOutput = {
 const completeInputSchema = z.strictObject(completeInput);
 export type CompleteArgs = z.output<typeof completeInputSchema>;
 
-/** The largest result Claude Code may keep inline, declared so it does not spill answers that fit (its maximum). */
-export const MAX_RESULT_SIZE_CHARS = 500_000;
-
 export const COMPLETE_DESCRIPTION =
   'Ask any model on the ezrouter gateway (Claude, GPT, DeepSeek, GLM, Kimi, Gemini…) and get its whole answer back, with token usage. ' +
   'Give `prompt` (one message) or `messages` (a conversation), and a `model` id from list_models. ' +
@@ -133,7 +131,7 @@ export function registerCompleteTool(server: McpServer, ctx: HandlerContext, tas
       outputSchema: completeOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: false, destructiveHint: false },
       execution: { taskSupport: 'optional' },
-      _meta: { 'anthropic/maxResultSizeChars': MAX_RESULT_SIZE_CHARS },
+      _meta: { ...RESULT_SIZE_META },
     },
     {
       // The SDK validated the arguments against completeInputSchema; its types do not carry that through.

@@ -5,6 +5,7 @@ import type { HandlerContext } from '../context.js';
 import { fitBalance } from '../mapping/fit-balance.js';
 import { failureResult } from '../mapping/tool-result.js';
 import { excerpt } from '../redact.js';
+import { RESULT_SIZE_META } from './result-size-meta.js';
 
 export const getBalanceOutput = {
   balance: z.number().nullable().describe('The balance amount, or null when the response shape was not recognised.'),
@@ -26,6 +27,7 @@ export function registerGetBalanceTool(server: McpServer, ctx: HandlerContext): 
       inputSchema: z.strictObject({}),
       outputSchema: getBalanceOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
+      _meta: { ...RESULT_SIZE_META },
     },
     async (_args, extra) => {
       try {

@@ -7,6 +7,7 @@ import type { CatalogSnapshot, ModelEntry } from '../ezrouter/catalog.js';
 import { messageBytes } from '../mapping/fit-result.js';
 import { publicModel } from '../mapping/public-model.js';
 import { failureResult } from '../mapping/tool-result.js';
+import { RESULT_SIZE_META } from './result-size-meta.js';
 
 export const listModelsInput = {
   query: z.string().optional().describe('Only models whose id contains this text (case-insensitive), e.g. "claude" or "deepseek".'),
@@ -45,6 +46,7 @@ export function registerListModelsTool(server: McpServer, ctx: HandlerContext): 
       inputSchema: z.strictObject(listModelsInput),
       outputSchema: listModelsOutput,
       annotations: { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false },
+      _meta: { ...RESULT_SIZE_META },
     },
     async (args, extra) => {
       try {
