@@ -40,6 +40,7 @@ interface PluginManifest {
 interface Marketplace {
   name: string;
   owner: { name: string };
+  metadata?: { description?: string; version?: string };
   plugins: ({ name: string; source: string | { source: string } } & Omit<PluginManifest, 'name'>)[];
 }
 
@@ -71,6 +72,7 @@ describe('.claude-plugin/marketplace.json', () => {
     expect(entry.source).toBe('./'); // relative sources start with ./ and are resolved from the marketplace root
     expect(existsSync(join(ROOT, entry.source as string, '.claude-plugin', 'plugin.json'))).toBe(true);
     expect(entry.version).toBe(PKG.version);
+    expect(marketplace.metadata?.version).toBe(PKG.version);
     expect(entry.description).toBe(plugin.description);
     expect(entry.license).toBe(PKG.license);
   });
