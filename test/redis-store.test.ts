@@ -193,6 +193,27 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
     expect(await one.acquire(principal, { slot: false })).toMatchObject({ admitted: false, limit: 'rate' });
   });
 
+  it("a crashed replica's in-flight slots stop counting once its lease expires, not after the slot lease (the call deadline)", async () => {
+    const c = await RedisConnection.open(redis.url, quiet, 'test:');
+    await until(() => c.ready);
+    const crashing = await RedisTaskStore.open(c, { defaultTtlMs: 60_000, leaseMs: 600 });
+    const survivor = await RedisTaskStore.open(b, TASKS);
+    const options = { ratePerMinute: 0, maxInFlight: 1, leaseMs: 600_000 };
+    const onCrashing = new RedisLimits(c, { ...options, replica: crashing.replica });
+    const onSurvivor = new RedisLimits(b, { ...options, replica: survivor.replica });
+    const principal = `crash-${Date.now()}`;
+    expect((await onCrashing.acquire(principal, { slot: true })).admitted).toBe(true);
+    // Longer than the replica lease: its heartbeat keeps its slot counted.
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await onSurvivor.acquire(principal, { slot: true })).toMatchObject({ admitted: false, limit: 'in_flight' });
+    c.close(); // the crash: the slot is never released, the heartbeat stops
+    await until(async () => (await onSurvivor.acquire(principal, { slot: true })).admitted, 10_000);
+    // The survivor's own slot is live: it counts, whatever the other replica's lease says.
+    expect(await onSurvivor.acquire(principal, { slot: true })).toMatchObject({ admitted: false, limit: 'in_flight' });
+    await crashing.close();
+    await survivor.close();
+  });
+
   it('while Redis is down: store_unavailable, limits fall back to this process, and it recovers by itself', async () => {
     const store = new RedisAnswerStore(a, { maxChars: 1000, ttlMs: 60_000 });
     const limits = new FallbackLimits(new RedisLimits(a, { ratePerMinute: 100, maxInFlight: 5, leaseMs: 60_000 }), new InMemoryLimits({ ratePerMinute: 100, maxInFlight: 5 }), quiet);

@@ -81,6 +81,11 @@ export class RedisTaskStore implements CompletionTasks {
   private readonly local = new CompletionTaskStore();
   private readonly lease: ReplicaLease;
 
+  /** This replica's lease (the per-principal slot leases name it too, see redis-limits.ts). */
+  get replica(): ReplicaLease {
+    return this.lease;
+  }
+
   private constructor(
     private readonly redis: RedisConnection,
     private readonly options: RedisTaskStoreOptions,

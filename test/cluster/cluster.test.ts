@@ -324,6 +324,11 @@ describe.skipIf(missing.length > 0)('cluster: two replicas, one Redis, nginx in 
     const lost = await within(call(jobsAfter, { job_id: jobId }), 15_000, 'collecting the job of the dead replica');
     expect(lost.isError).toBe(true);
     expect(JSON.stringify(lost.content)).toContain(REPLICA_STOPPED);
+    // The doomed call's slot died with A: once A's lease is gone it no longer counts, so the
+    // principal has both its slots again (two at once), not after the 30 s call deadline.
+    for (let i = 0; i < 2; i++) emulator.script({ kind: 'stream', text: 'both', chunkChars: 1, frameDelayMs: 300 }, { model: 'gpt-5.2' });
+    const [x, y] = await within(Promise.all([call(after, { prompt: 'after x', model: 'gpt-5.2' }), call(after, { prompt: 'after y', model: 'gpt-5.2' })]), 15_000, 'two calls at once after the kill');
+    for (const r of [x, y]) expect(r.isError, JSON.stringify(r.content).slice(0, 200)).toBeFalsy();
     for (let i = 0; i < 4; i++) {
       const ok = await call(after, { prompt: `after ${i}`, model: 'gpt-5.2' });
       expect(ok.isError).toBeFalsy();

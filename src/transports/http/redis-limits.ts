@@ -2,16 +2,21 @@
  * Per-principal limits in Redis, so they hold across replicas: the same token bucket as
  * InMemoryLimits (one minute's worth, refilled continuously) and in-flight slots as leases
  * (a sorted set of slot ids scored by when the lease ends), so the slots of a replica that died
- * free themselves after `leaseMs`. One Lua script per admission, on Redis's own clock: replicas
- * with skewed clocks agree. A refusal takes nothing.
+ * free themselves after `leaseMs`. With the replica's lease (replica-lease.ts) a slot id names
+ * its replica, and a principal at its limit first drops the slots of replicas whose lease has
+ * expired: a crashed replica's calls stop counting after EZROUTER_REDIS_LEASE_MS, not after the
+ * call deadline. One Lua script per admission, on Redis's own clock: replicas with skewed clocks
+ * agree. A refusal takes nothing.
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../../store/redis-connection.js';
+import type { ReplicaLease } from '../../tasks/replica-lease.js';
 import type { Admission, Limits, LimitsOptions } from './limits.js';
 
 /**
  * KEYS: bucket (hash tokens/at), slots (zset). ARGV: rate per minute (0 = none), max in flight,
- * slot id ('' = no slot), lease ms. Returns {1} admitted, {0, 'rate'|'in_flight', retry s}.
+ * slot id ('' = no slot; '<owner>:<id>' with a replica lease), lease ms, replica lease key prefix
+ * ('' = none), this replica's owner id. Returns {1} admitted, {0, 'rate'|'in_flight', retry s}.
  */
 const ACQUIRE = `
 local t = redis.call('TIME')
@@ -19,6 +24,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local rate, max, slot, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 if slot ~= '' then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  if redis.call('ZCARD', KEYS[2]) >= max and ARGV[5] ~= '' then
+    for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+      local owner = string.match(member, '^([^:]+):')
+      if owner and owner ~= ARGV[6] and redis.call('EXISTS', ARGV[5] .. owner) == 0 then redis.call('ZREM', KEYS[2], member) end
+    end
+  end
   if redis.call('ZCARD', KEYS[2]) >= max then return {0, 'in_flight', 1} end
 end
 if rate > 0 then
@@ -40,6 +51,8 @@ return {1}
 export interface RedisLimitsOptions extends LimitsOptions {
   /** How long a slot is held at most (a replica that died frees its slots after it). */
   leaseMs: number;
+  /** This replica's lease: its slots are dropped as soon as the lease is gone (see the file comment). */
+  replica?: Pick<ReplicaLease, 'owner' | 'keyPrefix'> | undefined;
 }
 
 export class RedisLimits implements Limits {
@@ -52,9 +65,22 @@ export class RedisLimits implements Limits {
     const name = Buffer.from(principal).toString('base64url');
     const bucket = `${this.redis.prefix}limits:rate:${name}`;
     const slots = `${this.redis.prefix}limits:slots:${name}`;
-    const slotId = slot ? randomUUID() : '';
+    const { replica } = this.options;
+    const slotId = !slot ? '' : replica ? `${replica.owner}:${randomUUID()}` : randomUUID();
     const answer = (await this.redis.run((r) =>
-      r.sendCommand(['EVAL', ACQUIRE, '2', bucket, slots, String(this.options.ratePerMinute), String(this.options.maxInFlight), slotId, String(this.options.leaseMs)]),
+      r.sendCommand([
+        'EVAL',
+        ACQUIRE,
+        '2',
+        bucket,
+        slots,
+        String(this.options.ratePerMinute),
+        String(this.options.maxInFlight),
+        slotId,
+        String(this.options.leaseMs),
+        replica?.keyPrefix() ?? '',
+        replica?.owner ?? '',
+      ]),
     )) as [number, string?, number?];
     if (answer[0] !== 1) return { admitted: false, limit: answer[1] === 'rate' ? 'rate' : 'in_flight', retryAfterSeconds: Number(answer[2] ?? 1) };
     let released = false;

@@ -50,7 +50,7 @@ export async function openSharedState(config: Readonly<Config>, http: Readonly<H
   ]);
   const redis = await RedisConnection.open(http.redisUrl, log, http.redisPrefix);
   const tasks = await RedisTaskStore.open(redis, { defaultTtlMs: config.answerTtlMs, leaseMs: http.redisLeaseMs });
-  const limits = new FallbackLimits(new RedisLimits(redis, { ...limitsOptions, leaseMs: config.timeoutMs + LEASE_MARGIN_MS }), memoryLimits, log);
+  const limits = new FallbackLimits(new RedisLimits(redis, { ...limitsOptions, leaseMs: config.timeoutMs + LEASE_MARGIN_MS, replica: tasks.replica }), memoryLimits, log);
   return {
     answers: new RedisAnswerStore(redis, { maxChars: config.answerStoreChars, ttlMs: config.answerTtlMs }),
     tasks,
