@@ -33,7 +33,9 @@ export function crash(what: string, error: unknown): void {
     process.exit(CRASH_EXIT_CODE);
   }
   try {
-    target.log.error(`fatal: ${what}`, { error: error instanceof Error ? error : describe(error) });
+    if (target.log.enabled('error')) target.log.error(`fatal: ${what}`, { error: error instanceof Error ? error : describe(error) });
+    // EZROUTER_LOG_LEVEL=silent still says that the process died, never with what (that needs the redactor's logger).
+    else process.stderr.write(`ezrouter-mcp: fatal: ${what}\n`);
   } finally {
     // stderr is synchronous for files and pipes on POSIX: the line is out before the exit.
     target.exit(CRASH_EXIT_CODE);

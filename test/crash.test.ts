@@ -69,4 +69,22 @@ describe('a crash is one redacted line through the logger, then exit 1', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expectNoFragment('stderr', r.stderr, fragments);
   });
+
+  it('EZROUTER_LOG_LEVEL=silent: the process still says that it died (never with what), exit 1', async () => {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const env = { PATH: process.env['PATH'] ?? '', EZROUTER_API_KEY: KEY, EZROUTER_BASE_URL: 'http://127.0.0.1:9', EZROUTER_TEST_CRASH: 'reject', EZROUTER_LOG_LEVEL: 'silent' };
+      const child = spawn(process.execPath, ['--import', PRELOAD, BIN], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      children.push(child);
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      // Nothing on stderr at silent: the answer to initialize says the server is up.
+      child.stdout.once('data', () => child.kill('SIGUSR2'));
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } })}\n`);
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('ezrouter-mcp: fatal: unhandled promise rejection\n');
+    expectNoFragment('stderr', r.stderr, fragments);
+  });
 });

@@ -254,6 +254,11 @@ export interface TransportContext {
   path: string;
 }
 
+/** Whether `path` asks a model for an answer (a completion, on either surface), not for the catalog or the balance. */
+export function isAnswerPath(path: string): boolean {
+  return path.endsWith('/chat/completions') || path.endsWith('/messages');
+}
+
 /**
  * Whatever undici (or a body stream) threw, as a typed failure — a pure function that always
  * returns a value. The end of the call's scope wins over the error object itself: it says
@@ -264,7 +269,9 @@ export function classifyTransportError(error: unknown, at: TransportContext): Ez
   if (at.scopeEnd === 'deadline') {
     return new EzrouterError({
       code: 'timeout',
-      message: `ezrouter did not finish within ${at.timeoutMs} ms (the call deadline, EZROUTER_TIMEOUT_MS or the client's limit): raise it for long answers, or try a faster model.`,
+      message: isAnswerPath(at.path)
+        ? `ezrouter did not finish within ${at.timeoutMs} ms (the call deadline, EZROUTER_TIMEOUT_MS or the client's limit): raise it for long answers, or try a faster model.`
+        : `ezrouter did not answer ${excerptOf(at.path, 80)} within ${at.timeoutMs} ms (the call deadline, EZROUTER_TIMEOUT_MS or the client's limit): the gateway is slow or unreachable right now; try again shortly.`,
       cause: error,
     });
   }

@@ -18,6 +18,7 @@ import {
   defaultSentence,
   EzrouterError,
   httpError,
+  isAnswerPath,
   mayResend,
   parseErrorEnvelope,
 } from './errors.js';
@@ -122,7 +123,7 @@ export class HttpClient {
   private prepare(req: UpstreamRequest, apiKey: string): { url: string; headers: Record<string, string>; body: string | undefined } {
     const headers: Record<string, string> = {
       'user-agent': this.options.userAgent,
-      accept: req.path.endsWith('/messages') || req.path.endsWith('/chat/completions') ? 'text/event-stream, application/json' : 'application/json',
+      accept: isAnswerPath(req.path) ? 'text/event-stream, application/json' : 'application/json',
       ...req.headers,
       ...(req.auth === 'bearer' ? { authorization: `Bearer ${apiKey}` } : { 'x-api-key': apiKey }),
     };
