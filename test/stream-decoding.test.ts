@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Accumulator } from '../src/ezrouter/accumulator.js';
-import { decodeStream, type DecodeStreamOptions } from '../src/ezrouter/decode-stream.js';
+import { decodeBody, decodeStream, type DecodeStreamOptions } from '../src/ezrouter/decode-stream.js';
 import { EzrouterError } from '../src/ezrouter/errors.js';
 import { surfaceReader } from '../src/ezrouter/surfaces.js';
 import type { Surface } from '../src/ezrouter/types.js';
@@ -260,6 +260,19 @@ describe('reasoning is a second channel, never part of the answer text', () => {
     const anthropic = new Accumulator(surfaceReader('anthropic'));
     anthropic.body(JSON.stringify({ model: 'claude-sonnet-4-6', content: [{ type: 'thinking', thinking: 'Hmm.', signature: 's' }, { type: 'text', text: 'The answer.' }], stop_reason: 'end_turn' }));
     expect(anthropic.result()).toMatchObject({ text: 'The answer.', reasoning: 'Hmm.', finishReason: 'stop', complete: true });
+  });
+
+  it('decodeBody (the seam for plain JSON answers): chunks split anywhere, even inside a character, give the same answer; junk is a failure, not a throw', async () => {
+    const json = JSON.stringify({ model: 'gpt-5.2', choices: [{ message: { content: 'Réponse 世界 🎉' }, finish_reason: 'stop' }], usage: { prompt_tokens: 2, completion_tokens: 5, total_tokens: 7 } });
+    const bytes = enc(json);
+    for (const at of [1, 30, bytes.length - 3]) {
+      const result = await decodeBody([bytes.subarray(0, at), bytes.subarray(at)], 'openai');
+      expect(result).toMatchObject({ text: 'Réponse 世界 🎉', model: 'gpt-5.2', finishReason: 'stop', complete: true, failure: undefined });
+      expect(result.usage).toMatchObject({ prompt_tokens: 2, completion_tokens: 5, total_tokens: 7 });
+    }
+    const junk = await decodeBody([enc('{"choices": [')], 'openai');
+    expect(junk.failure).toEqual(expect.objectContaining({ code: 'bad_response' }));
+    expect(junk.complete).toBe(false);
   });
 });
 

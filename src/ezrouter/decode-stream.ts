@@ -1,9 +1,11 @@
 /**
  * The one seam of the stream path: "decode these bytes as that surface". The stream reader
  * gives it a response body, the tests arrays of chunks, the bench recorded bytes; all of them
- * get the same Answer, whichever fast path is on.
+ * get the same Answer, whichever fast path is on. A plain JSON answer (a gateway that does not
+ * stream) comes through the same seam, decodeBody.
  *
  *   bytes → [byte-level matcher] → SSE decoder → accumulator (frame → surface reader → effect)
+ *   bytes → (buffered, capped) → accumulator.body (surface reader's readBody → effects)
  */
 import { Accumulator, type AccumulatorOptions, type Answer } from './accumulator.js';
 import { EzrouterError } from './errors.js';
@@ -89,4 +91,38 @@ function oversizedEvent(maxEventChars: number): EzrouterError {
     code: 'bad_response',
     message: `ezrouter sent a single stream event larger than this server accepts (${limit}): the response is not a normal answer stream.`,
   });
+}
+
+/** A plain JSON answer body is buffered up to this size. */
+export const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A whole, non-streamed JSON answer: the chunks are buffered (at most MAX_JSON_ANSWER_BYTES),
+ * then read by the surface's readBody. Reports a failure as decodeStream does.
+ */
+export async function decodeBody(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  surface: Surface | SurfaceReader,
+  options: Omit<AccumulatorOptions, 'fastPath'> = {},
+): Promise<DecodedStream> {
+  const accumulator = new Accumulator(typeof surface === 'string' ? surfaceReader(surface) : surface, { ...options, fastPath: false });
+  let failure: unknown;
+  try {
+    const pieces: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of chunks) {
+      size += chunk.length;
+      if (size > MAX_JSON_ANSWER_BYTES) {
+        throw new EzrouterError({
+          code: 'bad_response',
+          message: `ezrouter sent a JSON answer larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB, which this server does not accept.`,
+        });
+      }
+      pieces.push(chunk);
+    }
+    accumulator.body(Buffer.concat(pieces).toString('utf8'));
+  } catch (error) {
+    failure = error;
+  }
+  return { ...accumulator.result(), failure, parsedEvents: 0 };
 }

@@ -4,18 +4,14 @@
  * terminator makes an answer complete, and a complete answer is never discarded because an
  * error or timer came after it.
  */
-import { Accumulator, type AccumulatorOptions, type Answer } from './accumulator.js';
-import { decodeStream } from './decode-stream.js';
+import type { AccumulatorOptions, Answer } from './accumulator.js';
+import { decodeBody, decodeStream } from './decode-stream.js';
 import { CallCancelledError, EzrouterError } from './errors.js';
 import { discardBody, type UpstreamResponse } from './http.js';
-import { surfaceReader } from './surfaces.js';
 import type { Surface } from './types.js';
 
 /** How long the rest of a response may take to end once its terminator arrived. */
 export const TAIL_GRACE_MS = 250;
-
-/** A plain JSON answer body is buffered up to this size. */
-export const MAX_JSON_ANSWER_BYTES = 32 * 1024 * 1024;
 
 /** Classifies an error thrown while reading (abort, idle timeout, reset): see classifyTransportError. */
 export type TransportErrorClassifier = (error: unknown) => EzrouterError | CallCancelledError;
@@ -70,25 +66,8 @@ async function readEventStream(res: UpstreamResponse, surface: Surface, options:
 }
 
 async function readJsonBody(res: UpstreamResponse, surface: Surface, options: ReadAnswerOptions): Promise<ReadOutcome> {
-  const accumulator = new Accumulator(surfaceReader(surface), { ...options, requestId: res.requestId, fastPath: false });
-  try {
-    const pieces: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_JSON_ANSWER_BYTES) {
-        throw new EzrouterError({
-          code: 'bad_response',
-          message: `ezrouter sent a JSON answer larger than ${MAX_JSON_ANSWER_BYTES / 1024 / 1024} MiB, which this server does not accept.`,
-        });
-      }
-      pieces.push(chunk);
-    }
-    accumulator.body(Buffer.concat(pieces).toString('utf8'));
-    return { answer: accumulator.result(), failure: undefined };
-  } catch (error) {
-    return { answer: accumulator.result(), failure: error };
-  }
+  const decoded = await decodeBody(res.body as AsyncIterable<Uint8Array>, surface, { ...options, requestId: res.requestId });
+  return { answer: decoded, failure: decoded.failure };
 }
 
 function wrongContentType(res: UpstreamResponse): EzrouterError {
