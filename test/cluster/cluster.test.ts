@@ -104,8 +104,8 @@ interface Connected {
   transport: StreamableHTTPClientTransport;
 }
 
-async function connect(url: string, options: { fetch?: typeof fetch; token?: string } = {}): Promise<Connected> {
-  const client = new Client({ name: 'codex-mcp-client', version: '1' });
+async function connect(url: string, options: { fetch?: typeof fetch; token?: string; name?: string } = {}): Promise<Connected> {
+  const client = new Client({ name: options.name ?? 'codex-mcp-client', version: '1' });
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${options.token ?? TOKEN}` } }, ...(options.fetch ? { fetch: options.fetch } : {}) });
   await client.connect(transport);
   return { client, transport };
@@ -139,7 +139,7 @@ describe.skipIf(missing.length > 0)('cluster: two replicas, one Redis, nginx in 
   /** Round robin over both replicas, as deployed. */
   let proxy: string;
   const clients: Client[] = [];
-  const open = async (url: string, options: { fetch?: typeof fetch; token?: string } = {}): Promise<Connected> => {
+  const open = async (url: string, options: { fetch?: typeof fetch; token?: string; name?: string } = {}): Promise<Connected> => {
     const c = await connect(url, options);
     clients.push(c.client);
     return c;
@@ -238,6 +238,27 @@ describe.skipIf(missing.length > 0)('cluster: two replicas, one Redis, nginx in 
     // The replica's log reaches this process through a pipe: give it a moment.
     for (let i = 0; i < 40 && !a.stderr().includes('cancellation forwarded by another replica'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(a.stderr()).toContain('cancellation forwarded by another replica: call aborted');
+  });
+
+  it("a principal's client, named at initialize on replica A, gets its own budget for calls that land on replica B", async () => {
+    // The job principal's client says it is Claude Desktop (150,000 bytes), through A only.
+    await open(a.url, { token: OTHER_TOKEN, name: 'claude-ai' });
+    const text = 'w'.repeat(60_000);
+    emulator.script({ kind: 'stream', text, chunkChars: 1_000 }, { model: 'gpt-5.2' });
+    // A call with no initialize before it, straight to B: the unknown client's budget (20,480 bytes) would cut it.
+    const res = await fetch(b.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OTHER_TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'complete', arguments: { prompt: 'long', model: 'gpt-5.2' } } }),
+    });
+    expect(res.status).toBe(200);
+    const raw = await res.text();
+    const message = (res.headers.get('content-type')?.includes('text/event-stream') ? raw.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)) : [raw])
+      .map((m) => JSON.parse(m) as { id?: number; result?: CallToolResult })
+      .find((m) => m.id === 7);
+    const structured = message?.result?.structuredContent as { text?: string; truncated?: unknown } | undefined;
+    expect(structured?.truncated).toBeUndefined();
+    expect(structured?.text).toBe(text);
   });
 
   it('per-principal limits hold across replicas: two calls in flight on A, the third on B is refused (429)', async () => {

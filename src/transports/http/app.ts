@@ -17,7 +17,7 @@ import { createLogger, type Logger, type LogSink } from '../../log.js';
 import type { AnswerStore } from '../../store/answer-store.js';
 import type { CompletionTasks } from '../../tasks/task-store.js';
 import { createRedactor, type Redactor } from '../../redact.js';
-import { ClientNames } from './client-names.js';
+import { ClientNames, type ClientNameRegistry } from './client-names.js';
 import type { Authenticator, Principal } from './auth.js';
 import { readBody } from './body.js';
 import { InFlightCalls, type CancelRelay } from './cancellations.js';
@@ -52,6 +52,8 @@ export interface HttpAppOptions {
   sink?: LogSink;
   /** With several replicas: carries a cancel for a call not running here to the one running it. */
   cancelRelay?: CancelRelay | undefined;
+  /** What each principal's client said it is, for its limits (default: this process's own). */
+  clientNames?: ClientNameRegistry | undefined;
 }
 
 export interface HttpApp {
@@ -96,7 +98,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     .catch((error: unknown) => log.warn('cannot listen for cancellations from other replicas', { error }));
   const active = new Set<Exchange>();
   const keepAliveMs = Math.max(50, Math.min(MAX_KEEPALIVE_MS, Math.floor(http.idleTimeoutMs / 2)));
-  const exchangeContext = { config, client: options.client, answers: options.answers, tasks: options.tasks, calls, clientNames: new ClientNames(), keepAliveMs };
+  const exchangeContext = { config, client: options.client, answers: options.answers, tasks: options.tasks, calls, keepAliveMs };
+  const clientNames = options.clientNames ?? new ClientNames();
   const processRedact = createRedactor(config.apiKey);
   let draining = false;
   let drained: (() => void) | undefined;
@@ -192,7 +195,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     entry.facts = facts;
     // A background job or MCP task this request starts takes its slot over and frees it when it ends.
     const slot = new RequestSlot(limits, principal.id, inspection.needsSlot ? admission.release : undefined);
-    const exchange = serveExchange(exchangeContext, req, res, parsed, inspection, principal, { log: requestLog, redact }, facts, slot);
+    const clientName = await clientNames.resolve(principal.id, inspection.clientName);
+    const exchange = serveExchange(exchangeContext, req, res, parsed, inspection, principal, { log: requestLog, redact, clientName }, facts, slot);
     active.add(exchange);
     void exchange.done.then(() => {
       active.delete(exchange);

@@ -15,7 +15,6 @@ import type { EzrouterClient } from '../../ezrouter/client.js';
 import type { Logger } from '../../log.js';
 import type { Redactor } from '../../redact.js';
 import { createServer } from '../../server.js';
-import { ClientNames } from './client-names.js';
 import type { AnswerStore } from '../../store/answer-store.js';
 import type { JobSlots } from '../../tasks/job-slots.js';
 import type { CompletionTasks } from '../../tasks/task-store.js';
@@ -103,8 +102,6 @@ export interface ExchangeContext {
   answers: AnswerStore;
   tasks: CompletionTasks;
   calls: InFlightCalls;
-  /** What each principal's client said it is, for its limits (see ClientNames). */
-  clientNames: ClientNames;
   /** SSE keep-alive comment interval. */
   keepAliveMs: number;
 }
@@ -123,15 +120,22 @@ export function serveExchange(
   body: unknown,
   inspection: Inspection,
   principal: Principal,
-  /** The request's logger and its redactor (requestRedactor): the server's output edge uses the same one. */
-  { log, redact }: { log: Logger; redact: Redactor },
+  /**
+   * The request's logger and its redactor (requestRedactor: the server's output edge uses the
+   * same one), and the name of the principal's client (ClientNameRegistry), for its limits.
+   */
+  { log, redact, clientName }: { log: Logger; redact: Redactor; clientName: string | undefined },
   facts: ExchangeFacts,
   /** The request's in-flight slot, which a background job or MCP task it starts takes over. */
   jobSlots: JobSlots,
 ): Exchange {
+  if (res.destroyed || (req.socket?.destroyed ?? true)) {
+    // The client went away while the request waited (its limits, its client's name in Redis):
+    // nothing is started for it, and nobody waits for an answer.
+    facts.outcome = 'client_closed';
+    return { done: Promise.resolve(), abort: () => {} };
+  }
   const config: Readonly<Config> = Object.freeze({ ...ctx.config, apiKey: principal.apiKey });
-  if (inspection.clientName !== undefined) ctx.clientNames.remember(principal.id, inspection.clientName);
-  const clientName = ctx.clientNames.get(principal.id);
   const mcp = createServer(config, {
     ...(clientName === undefined ? {} : { clientName }),
     client: ctx.client.withKey(principal.apiKey),

@@ -53,7 +53,7 @@ export async function startHttpService(config: Readonly<Config>, http: Readonly<
   const shared = await openSharedState(config, http, log);
   const { answers, tasks, limits } = shared;
   const readiness = new Readiness(readinessCheck(config, client, dispatcher), { cacheMs: options.readyCacheMs, storeReady: shared.storeReady });
-  const app = createHttpApp({ config, http, client, answers, tasks, authenticator, limits, readiness, log, sink, cancelRelay: shared.cancelRelay });
+  const app = createHttpApp({ config, http, client, answers, tasks, authenticator, limits, readiness, log, sink, cancelRelay: shared.cancelRelay, clientNames: shared.clientNames });
   let stopping: Promise<number> | undefined;
   return {
     app,

@@ -9,6 +9,7 @@ import { MemoryAnswerStore, type AnswerStore } from '../../store/answer-store.js
 import { CompletionTaskStore, type CompletionTasks } from '../../tasks/task-store.js';
 import type { HttpConfig } from './http-config.js';
 import type { CancelRelay } from './cancellations.js';
+import type { ClientNameRegistry } from './client-names.js';
 import { InMemoryLimits, type Limits } from './limits.js';
 
 export interface SharedState {
@@ -19,6 +20,8 @@ export interface SharedState {
   storeReady?: () => boolean;
   /** Undefined when the state is in memory; else carries cancels to the replica running the call. */
   cancelRelay?: CancelRelay;
+  /** Undefined when the state is in memory (the app keeps its own); else shared by the replicas. */
+  clientNames?: ClientNameRegistry;
   close(): Promise<void>;
 }
 
@@ -40,13 +43,14 @@ export async function openSharedState(config: Readonly<Config>, http: Readonly<H
       },
     };
   }
-  const [{ RedisConnection }, { RedisAnswerStore }, { RedisTaskStore }, { RedisLimits }, { FallbackLimits }, { RedisCancelRelay }] = await Promise.all([
+  const [{ RedisConnection }, { RedisAnswerStore }, { RedisTaskStore }, { RedisLimits }, { FallbackLimits }, { RedisCancelRelay }, { RedisClientNames }] = await Promise.all([
     import('../../store/redis-connection.js'),
     import('../../store/redis-answer-store.js'),
     import('../../tasks/redis-task-store.js'),
     import('./redis-limits.js'),
     import('./fallback-limits.js'),
     import('./redis-cancel-relay.js'),
+    import('./redis-client-names.js'),
   ]);
   const redis = await RedisConnection.open(http.redisUrl, log, http.redisPrefix);
   const tasks = await RedisTaskStore.open(redis, { defaultTtlMs: config.answerTtlMs, leaseMs: http.redisLeaseMs });
@@ -57,6 +61,7 @@ export async function openSharedState(config: Readonly<Config>, http: Readonly<H
     limits,
     storeReady: () => redis.ready,
     cancelRelay: new RedisCancelRelay(redis),
+    clientNames: new RedisClientNames(redis),
     close: async () => {
       // Before the connection closes: the jobs still running here are marked failed in Redis.
       await tasks.close();
