@@ -200,6 +200,14 @@ describe('inspectMessages', () => {
     }
     expect(inspectMessages([{ jsonrpc: '2.0', id: 1, method: 'ping' }, call({ prompt: 'p' })]).needsSlot).toBe(true);
     expect(inspectMessages({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 4 } }).needsSlot).toBe(false);
+    // A batch counts each request that takes a slot (the app refuses more than one per POST).
+    expect(inspectMessages([call({ prompt: 'p', background: true }), { ...call({ prompt: 'q' }), id: 2 }, { jsonrpc: '2.0', id: 3, method: 'ping' }]).slotRequests).toBe(2);
+  });
+
+  it('cancels are de-duplicated and bounded per POST (each unknown one may be published to every replica)', () => {
+    const cancel = (requestId: number) => ({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId } });
+    expect(inspectMessages([cancel(1), cancel(1), cancel(2)]).cancels).toEqual([1, 2]);
+    expect(inspectMessages(Array.from({ length: 60_000 }, (_, i) => cancel(i))).cancels).toHaveLength(16);
   });
 });
 

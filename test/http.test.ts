@@ -414,6 +414,20 @@ describe('limits', () => {
     expect(line).toMatchObject({ principal: 'bob', refused: 'rate' });
   });
 
+  it('a batch with more than one call is refused (400) before anything starts: one POST holds one slot', async () => {
+    const { harness } = await tokensHarness({ EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT: '1' });
+    const batch = [toolCall(1, 'complete', { prompt: 'q', model: 'gpt-5.2', background: true }), toolCall(2, 'complete', { prompt: 'q', model: 'gpt-5.2' }), toolCall(3, 'complete', { prompt: 'q', model: 'gpt-5.2' })];
+    const refused = await harness.post(batch, bearer(BOB_TOKEN));
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: number; message: string } }).error).toMatchObject({ code: -32600, message: expect.stringMatching(/^One call per request/) });
+    expect(harness.emulator.requests.filter((r) => r.path === '/v1/chat/completions')).toHaveLength(0);
+    expect(jsonLines(harness.logs).find((l) => l['status'] === 400)).toMatchObject({ principal: 'bob', refused: 'batch' });
+    // One call with a ping beside it is still one call.
+    const one = await harness.post([toolCall(4, 'complete', { prompt: 'q', model: 'gpt-5.2' }), { jsonrpc: '2.0', id: 5, method: 'ping' }], bearer(BOB_TOKEN));
+    expect(one.status).toBe(200);
+    await one.text();
+  });
+
   it('past its calls in flight a principal gets 429 with Retry-After until one ends', async () => {
     const { harness } = await tokensHarness({ EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT: '1', EZROUTER_IDLE_TIMEOUT_MS: '20000', EZROUTER_TIMEOUT_MS: '30000' });
     harness.emulator.script({ kind: 'stream', text: 'abcdefgh', chunkChars: 4, stallAfterFrames: 1, pingEveryMs: 50 });

@@ -173,6 +173,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         );
       }
     }
+    if (inspection.slotRequests > 1) {
+      // One slot per POST: a batch of calls would run all but one of them outside the limits.
+      entry.refused = 'batch';
+      return sendError(res, 400, 'One call per request: this server takes at most one request that starts work (tools/call, resources/read…) per POST; send them as separate requests.', {}, redact, -32600);
+    }
     const leaveGate = inspection.requestIds.length > 0 ? gate.tryEnter() : () => {};
     if (!leaveGate) {
       return refuse(res, entry, 503, 'busy', 'The server is at its limit of requests in flight: retry shortly.', { 'retry-after': '1' });

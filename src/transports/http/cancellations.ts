@@ -7,7 +7,9 @@
  * wrong call must never be the one stopped). Closing the HTTP response cancels a call too.
  * This registry is per process; with several replicas (Redis), a cancel whose id is not running
  * here is forwarded through a CancelRelay with the principal that sent it, and the replica
- * running the call aborts it, by the same rules (one principal never reaches another's calls).
+ * running the call aborts it (one principal never reaches another's calls). Each replica judges
+ * a forwarded id alone: it cannot see that another replica runs a call with the same id, so
+ * across replicas an id shared by two sessions of one principal is not ambiguous (README).
  */
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 

@@ -30,6 +30,8 @@ const QUICK_METHODS = new Set(['initialize', 'ping', 'tools/list', 'resources/te
  */
 const CONTROL_METHODS = new Set([...QUICK_METHODS, 'tasks/get', 'tasks/list', 'tasks/cancel']);
 const MAX_LOGGED_CHARS = 100;
+/** Distinct `notifications/cancelled` acted on per POST (a client cancels its few calls; more is abuse). */
+const MAX_CANCELS_PER_POST = 16;
 
 /** What one POST carries, read without trusting it (the SDK validates the messages themselves). */
 export interface Inspection {
@@ -39,6 +41,8 @@ export interface Inspection {
   streams: boolean;
   /** A request starts or waits for work (not only control requests): it takes a per-principal in-flight slot. */
   needsSlot: boolean;
+  /** How many of its requests do (a POST takes one slot, so the app refuses a batch of several). */
+  slotRequests: number;
   /** `requestId`s of the `notifications/cancelled` it carries. */
   cancels: RequestId[];
   /** For the access log: the first method, and the tool and model of the first tools/call. */
@@ -56,7 +60,7 @@ const short = (v: unknown): string | undefined => (typeof v === 'string' ? v.sli
 
 export function inspectMessages(body: unknown): Inspection {
   const messages = (Array.isArray(body) ? body : [body]).filter(isObject);
-  const out: Inspection = { requestIds: [], streams: false, needsSlot: false, cancels: [], rpcMethod: short(messages[0]?.['method']), tool: undefined, model: undefined, clientName: undefined };
+  const out: Inspection = { requestIds: [], streams: false, needsSlot: false, slotRequests: 0, cancels: [], rpcMethod: short(messages[0]?.['method']), tool: undefined, model: undefined, clientName: undefined };
   for (const message of messages) {
     const method = message['method'];
     if (typeof method !== 'string') continue;
@@ -65,7 +69,10 @@ export function inspectMessages(body: unknown): Inspection {
       out.requestIds.push(message['id']);
       const meta = isObject(params?.['_meta']) ? params['_meta'] : undefined;
       if (!QUICK_METHODS.has(method) || meta?.['progressToken'] !== undefined) out.streams = true;
-      if (!CONTROL_METHODS.has(method) && !cancelsJob(method, params)) out.needsSlot = true;
+      if (!CONTROL_METHODS.has(method) && !cancelsJob(method, params)) {
+        out.needsSlot = true;
+        out.slotRequests++;
+      }
       if (method === 'initialize') {
         const info = isObject(params?.['clientInfo']) ? params['clientInfo'] : undefined;
         out.clientName = short(info?.['name']);
@@ -76,7 +83,9 @@ export function inspectMessages(body: unknown): Inspection {
         out.model = short(args?.['model']);
       }
     } else if (method === 'notifications/cancelled' && isId(params?.['requestId'])) {
-      out.cancels.push(params['requestId']);
+      // Bounded: each unknown id may be published to every replica.
+      const id = params['requestId'];
+      if (out.cancels.length < MAX_CANCELS_PER_POST && !out.cancels.includes(id)) out.cancels.push(id);
     }
   }
   return out;
