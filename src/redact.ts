@@ -21,9 +21,16 @@
  * MIN_WHOLE_TOKEN characters is never removed: a one-to-three character "key" would take every
  * standalone `a` or `ok` with it, so such a key gets no redaction at all (startup warns).
  *
- * Cost: one `indexOf` per anchor (the key's aligned blocks, ~12 for a 48-character key) over the
+ * A bearer credential shaped like a JWT (an OAuth access token, header.payload.signature) is a
+ * secret only as a whole: its header and much of its payload are the same in every token the
+ * issuer signs, so runs of them would cut other tokens and ordinary JSON out of answers. Such a
+ * token is removed whole, and runs of its signature (the part no one else has) wherever they are.
+ *
+ * Cost: one `indexOf` per anchor (the key's aligned blocks, ~8 for a 48-character key) over the
  * text, plus a comparison at each hit; a megabyte of answer text takes well under a millisecond
- * per anchor when the key does not occur in it.
+ * per anchor when the key does not occur in it. A longer secret (over LONG_SECRET_CHARS: a byok
+ * key of hundreds of characters, a JWT's signature) is found the other way round: the text's own
+ * aligned blocks are looked up among all of the secret's, one pass whatever the secret's length.
  */
 
 /** The shortest run of the key that is removed; a key shorter than this is matched whole only. */
@@ -67,13 +74,24 @@ export function createRedactor(...secrets: (string | undefined)[]): Redactor {
 /** Adds to `spans` the [start, end) stretches of `text` that hold a secret. */
 type SpanFinder = (text: string, spans: [number, number][]) => void;
 
+/** header.payload.signature, base64url: an OAuth access token (see the file comment). */
+const JWT_SHAPE = /^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}$/;
+
 /** The finders of one secret: every form of it (see the file comment). */
 function secretFinders(secret: string): SpanFinder[] {
+  if (JWT_SHAPE.test(secret)) return [exactFinder(secret), ...runFinders([secret.slice(secret.lastIndexOf('.') + 1)])];
   const body = secret.startsWith('sk-') ? secret.slice(3) : secret;
   if (body.length < MIN_SECRET_RUN) return shortSecretFinders(secret, body);
   // Runs of the whole key cover the key, the key without `sk-` and every long piece of either.
   const forms = [...new Set([secret, encodeURIComponent(secret), ...base64Forms(secret)])].filter((f) => f.length >= MIN_SECRET_RUN);
-  return forms.map(runFinder);
+  return runFinders(forms);
+}
+
+/** The run finders of some forms: one per short form, one for all the long ones together. */
+function runFinders(forms: string[]): SpanFinder[] {
+  const long = forms.filter((f) => f.length > LONG_SECRET_CHARS);
+  const short = forms.filter((f) => f.length <= LONG_SECRET_CHARS && f.length >= MIN_SECRET_RUN);
+  return [...short.map(runFinder), ...(long.length > 0 ? [longRunFinder(long)] : [])];
 }
 
 /**
@@ -89,22 +107,75 @@ function runFinder(secret: string): SpanFinder {
     if (text.length < MIN_SECRET_RUN) return;
     for (const { at, block } of anchors) {
       for (let hit = text.indexOf(block); hit !== -1; hit = text.indexOf(block, hit + 1)) {
-        // Widen: the text at `hit` equals the secret at `at`; extend both ways while they agree.
-        let start = hit;
-        let from = at;
-        while (start > 0 && from > 0 && text.charCodeAt(start - 1) === secret.charCodeAt(from - 1)) {
-          start--;
-          from--;
-        }
-        let end = hit + ANCHOR;
-        let to = at + ANCHOR;
-        while (end < text.length && to < secret.length && text.charCodeAt(end) === secret.charCodeAt(to)) {
-          end++;
-          to++;
-        }
-        if (end - start >= MIN_SECRET_RUN) spans.push([start, end]);
+        widen(text, secret, hit, at, spans);
       }
     }
+  };
+}
+
+/**
+ * The text at `hit` equals the secret at `at` for ANCHOR characters: extends the match both ways
+ * while the two agree, and keeps it when it is a run of MIN_SECRET_RUN or more.
+ */
+function widen(text: string, secret: string, hit: number, at: number, spans: [number, number][]): void {
+  let start = hit;
+  let from = at;
+  while (start > 0 && from > 0 && text.charCodeAt(start - 1) === secret.charCodeAt(from - 1)) {
+    start--;
+    from--;
+  }
+  let end = hit + ANCHOR;
+  let to = at + ANCHOR;
+  while (end < text.length && to < secret.length && text.charCodeAt(end) === secret.charCodeAt(to)) {
+    end++;
+    to++;
+  }
+  if (end - start >= MIN_SECRET_RUN) spans.push([start, end]);
+}
+
+/** Past this length a secret's runs are found by longRunFinder (one pass over the text). */
+const LONG_SECRET_CHARS = 96;
+
+/**
+ * runFinder for long secrets, all of them in one pass. Any run of MIN_SECRET_RUN characters of a
+ * secret in the text holds one whole block of the text aligned on ANCHOR (a run [s, s+12)
+ * contains [6k, 6k+6) with 6k the first multiple of 6 at or after s); so the text's aligned
+ * blocks are looked up among every ANCHOR-long piece of the secrets (first by their first three
+ * characters as one number, which rejects almost every block without making a string), and each
+ * hit is widened as in runFinder.
+ */
+function longRunFinder(secrets: string[]): SpanFinder {
+  const pieces = new Map<string, { secret: string; at: number }[]>();
+  const heads = new Set<number>();
+  for (const secret of secrets) {
+    for (let at = 0; at + ANCHOR <= secret.length; at++) {
+      const piece = secret.slice(at, at + ANCHOR);
+      const known = pieces.get(piece);
+      if (known) known.push({ secret, at });
+      else pieces.set(piece, [{ secret, at }]);
+      heads.add(headOf(secret, at));
+    }
+  }
+  return (text, spans) => {
+    if (text.length < MIN_SECRET_RUN) return;
+    for (let hit = 0; hit + ANCHOR <= text.length; hit += ANCHOR) {
+      if (!heads.has(headOf(text, hit))) continue;
+      const places = pieces.get(text.slice(hit, hit + ANCHOR));
+      if (places === undefined) continue;
+      for (const { secret, at } of places) widen(text, secret, hit, at, spans);
+    }
+  };
+}
+
+/** The first three UTF-16 units at `at`, as one exact number (48 bits). */
+function headOf(text: string, at: number): number {
+  return (text.charCodeAt(at) * 65536 + text.charCodeAt(at + 1)) * 65536 + text.charCodeAt(at + 2);
+}
+
+/** Every occurrence of `secret` itself. */
+function exactFinder(secret: string): SpanFinder {
+  return (text, spans) => {
+    for (let hit = text.indexOf(secret); hit !== -1; hit = text.indexOf(secret, hit + 1)) spans.push([hit, hit + secret.length]);
   };
 }
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { codeForHttpError, httpError, parseErrorEnvelope, type ErrorCode } from '../src/ezrouter/errors.js';
 import { cleanUpstreamMessage, createRedactor, maskKey } from '../src/redact.js';
+import { seededRandom } from './random.js';
 
 const KEY = 'sk-live-9f2c8e71aa0b4c55b1d0e6f3a7c9d2e1';
 
@@ -116,5 +117,36 @@ describe('redaction', () => {
   it('masks a key for display', () => {
     expect(maskKey(KEY)).toBe('sk-…d2e1');
     expect(maskKey('short')).toBe('…');
+  });
+
+  it('a long secret (a 515-character byok key): every run of 12+ characters, at any offset, is removed; other text is left alone', () => {
+    const random = seededRandom(515);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    const long = `sk-${Array.from({ length: 512 }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')}`;
+    const r = createRedactor(long);
+    for (let i = 0; i < 300; i++) {
+      const from = Math.floor(random() * (long.length - 12));
+      const to = from + 12 + Math.floor(random() * (long.length - from - 12));
+      const piece = long.slice(from, to);
+      const out = r.secretOnly(`before ${piece} after`);
+      expect(out, `${from}..${to}`).toBe('before [redacted] after');
+    }
+    expect(r.secretOnly(`an ordinary answer, ${long.slice(0, 11)} and ${long.slice(100, 111)} (11 characters each)`)).toBe(`an ordinary answer, ${long.slice(0, 11)} and ${long.slice(100, 111)} (11 characters each)`);
+  });
+
+  it('an OAuth access token (a JWT) is removed whole and by runs of its signature, never by its header or claims, which other tokens share', () => {
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const header = b64({ alg: 'RS256', typ: 'JWT', kid: 'k1' });
+    const jwt = (sub: string, signature: string) => `${header}.${b64({ iss: 'https://idp.example', aud: 'https://mcp.example/mcp', sub })}.${signature}`;
+    const signature = 'Q2x5ZGUgc2lnbmF0dXJlIGJ5dGVz'.repeat(12).slice(0, 342);
+    const access = jwt('carol@example.com', signature);
+    const r = createRedactor(KEY, access);
+    expect(r.secretOnly(`token ${access} end`)).toBe('token [redacted] end');
+    // A stream cut in the middle of the signature keeps no usable part of it.
+    expect(r.secretOnly(`cut ${access.slice(0, access.length - 100)}`)).toBe(`cut ${access.slice(0, access.lastIndexOf('.') + 1)}[redacted]`);
+    // Another token of the same issuer, and the header alone, are not this secret.
+    const other = jwt('dave@example.com', 'ZGF2ZSBzaWduYXR1cmUgYnl0ZXM'.repeat(12).slice(0, 342));
+    expect(r.secretOnly(`other ${other}`)).toBe(`other ${other}`);
+    expect(r.secretOnly(`{"header": "${header}"}`)).toBe(`{"header": "${header}"}`);
   });
 });
