@@ -23,6 +23,12 @@ const binary = redisBinary();
 if (!binary) process.stderr.write('redis-store.test.ts: SKIPPED, redis-server is not installed (apt-get install redis-server)\n');
 
 const TASKS = { defaultTtlMs: 60_000, leaseMs: 60_000 };
+/**
+ * The lease of the replica that crashes in the lease tests: its heartbeat (every third of it) must
+ * miss for longer than two beats (1.3 s) before a live owner reads as gone, so a stall of the
+ * event loop or of Redis under a loaded CI machine cannot fail them.
+ */
+const CRASH_LEASE_MS = 2_000;
 const CALL = { method: 'tools/call', params: {} };
 const quiet = createLogger('error', createRedactor(undefined), { write: () => true });
 const until = async (check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
@@ -122,12 +128,12 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
   it('a crashed replica\'s running job reads as failed on another replica once its lease expires; a live owner\'s job does not', async () => {
     const c = await RedisConnection.open(redis.url, quiet, 'test:');
     await until(() => c.ready);
-    const owner = await RedisTaskStore.open(c, { defaultTtlMs: 60_000, leaseMs: 600 });
+    const owner = await RedisTaskStore.open(c, { defaultTtlMs: 60_000, leaseMs: CRASH_LEASE_MS });
     const reader = await RedisTaskStore.open(b, TASKS);
     const task = await owner.createTask({ ttl: 60_000 }, 1, CALL, 'alice');
     owner.track(task.taskId, new AbortController());
     // Longer than the lease: the owner's heartbeat keeps its job working.
-    await new Promise((r) => setTimeout(r, 1_000));
+    await new Promise((r) => setTimeout(r, CRASH_LEASE_MS + 500));
     expect((await reader.getTask(task.taskId, 'alice'))?.status).toBe('working');
     c.close(); // the crash: no close(), no status written, the heartbeat stops
     await until(async () => (await reader.getTask(task.taskId, 'alice'))?.status === 'failed', 10_000);
@@ -159,8 +165,8 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
     } finally {
       await one.close();
       await two.close();
-      tasksA.close();
-      tasksB.close();
+      await tasksA.close();
+      await tasksB.close();
     }
   });
 
@@ -196,7 +202,7 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
   it("a crashed replica's in-flight slots stop counting once its lease expires, not after the slot lease (the call deadline)", async () => {
     const c = await RedisConnection.open(redis.url, quiet, 'test:');
     await until(() => c.ready);
-    const crashing = await RedisTaskStore.open(c, { defaultTtlMs: 60_000, leaseMs: 600 });
+    const crashing = await RedisTaskStore.open(c, { defaultTtlMs: 60_000, leaseMs: CRASH_LEASE_MS });
     const survivor = await RedisTaskStore.open(b, TASKS);
     const options = { ratePerMinute: 0, maxInFlight: 1, leaseMs: 600_000 };
     const onCrashing = new RedisLimits(c, { ...options, replica: crashing.replica });
@@ -204,7 +210,7 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
     const principal = `crash-${Date.now()}`;
     expect((await onCrashing.acquire(principal, { slot: true })).admitted).toBe(true);
     // Longer than the replica lease: its heartbeat keeps its slot counted.
-    await new Promise((r) => setTimeout(r, 1_000));
+    await new Promise((r) => setTimeout(r, CRASH_LEASE_MS + 500));
     expect(await onSurvivor.acquire(principal, { slot: true })).toMatchObject({ admitted: false, limit: 'in_flight' });
     c.close(); // the crash: the slot is never released, the heartbeat stops
     await until(async () => (await onSurvivor.acquire(principal, { slot: true })).admitted, 10_000);
