@@ -11,10 +11,13 @@ import type { Logger } from './log.js';
 /** The status a crashed process exits with. */
 export const CRASH_EXIT_CODE = 1;
 
-let current: { log: Logger; exit: (code: number) => void } | undefined;
+/** A logger, or how to make one at the moment of the crash (its redactor then knows every secret held by then). */
+type CrashLogger = Logger | (() => Logger);
+
+let current: { log: CrashLogger; exit: (code: number) => void } | undefined;
 let crashed = false;
 
-export function installCrashHandlers(log: Logger, exit: (code: number) => void = (code) => process.exit(code)): void {
+export function installCrashHandlers(log: CrashLogger, exit: (code: number) => void = (code) => process.exit(code)): void {
   if (!current) {
     process.on('uncaughtException', (error) => crash('uncaught exception', error));
     process.on('unhandledRejection', (reason) => crash('unhandled promise rejection', reason));
@@ -33,7 +36,8 @@ export function crash(what: string, error: unknown): void {
     process.exit(CRASH_EXIT_CODE);
   }
   try {
-    if (target.log.enabled('error')) target.log.error(`fatal: ${what}`, { error: error instanceof Error ? error : describe(error) });
+    const log = typeof target.log === 'function' ? target.log() : target.log;
+    if (log.enabled('error')) log.error(`fatal: ${what}`, { error: error instanceof Error ? error : describe(error) });
     // EZROUTER_LOG_LEVEL=silent still says that the process died, never with what (that needs the redactor's logger).
     else process.stderr.write(`ezrouter-mcp: fatal: ${what}\n`);
   } finally {

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tokensFile } from './http-harness.js';
 import { expectNoFragment, keyFragments } from './support/key-fragments.js';
 
 const BIN = join(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -19,9 +20,9 @@ afterEach(() => {
 });
 
 /** Starts the CLI, waits until stderr shows `ready`, sends SIGUSR2, resolves with how it ended. */
-function crashAfterStart(args: string[], crash: 'reject' | 'throw', ready: RegExp): Promise<{ code: number | null; stderr: string; stdout: string }> {
+function crashAfterStart(args: string[], crash: 'reject' | 'throw', ready: RegExp, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const env = { PATH: process.env['PATH'] ?? '', EZROUTER_API_KEY: KEY, EZROUTER_BASE_URL: 'http://127.0.0.1:9', EZROUTER_TEST_CRASH: crash, EZROUTER_HTTP_PORT: '0', EZROUTER_HTTP_AUTH: 'none' };
+    const env = { PATH: process.env['PATH'] ?? '', EZROUTER_API_KEY: KEY, EZROUTER_BASE_URL: 'http://127.0.0.1:9', EZROUTER_TEST_CRASH: crash, EZROUTER_HTTP_PORT: '0', EZROUTER_HTTP_AUTH: 'none', ...extraEnv };
     const child = spawn(process.execPath, ['--import', PRELOAD, BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     children.push(child);
     let stdout = '';
@@ -68,6 +69,21 @@ describe('a crash is one redacted line through the logger, then exit 1', () => {
     expect(fatal).toEqual([expect.objectContaining({ level: 'error', msg: 'fatal: unhandled promise rejection', error: 'Error: dependency bug while holding [redacted]' })]);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expectNoFragment('stderr', r.stderr, fragments);
+  });
+
+  it("HTTP server in tokens mode: a principal's key from the tokens file is redacted from the crash line too", async () => {
+    const principalKey = 'sk-principal+Key/0123456789abcdefABCDEF';
+    const file = tokensFile([{ principal: 'alice', token: 'alice-token-0123456789abcdef0123', api_key: principalKey }]);
+    try {
+      const r = await crashAfterStart(['http'], 'reject', /listening on/, { EZROUTER_HTTP_AUTH: 'tokens', EZROUTER_HTTP_TOKENS_FILE: file.path, EZROUTER_TEST_CRASH_SECRET: principalKey });
+      expect(r.code).toBe(1);
+      const fatal = r.stderr.split('\n').filter((l) => l.includes('fatal')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(fatal).toEqual([expect.objectContaining({ msg: 'fatal: unhandled promise rejection', error: 'Error: dependency bug while holding [redacted] and [redacted]' })]);
+      expectNoFragment('stderr', r.stderr, keyFragments(principalKey));
+      expectNoFragment('stderr', r.stderr, fragments);
+    } finally {
+      file.remove();
+    }
   });
 
   it('EZROUTER_LOG_LEVEL=silent: the process still says that it died (never with what), exit 1', async () => {

@@ -4,7 +4,9 @@
 // dependency would, with the key in the message: EZROUTER_TEST_CRASH=reject is an unhandled
 // promise rejection, =throw an uncaught exception.
 process.on('SIGUSR2', () => {
-  const error = new Error(`dependency bug while holding ${process.env.EZROUTER_API_KEY}`);
+  // EZROUTER_TEST_CRASH_SECRET: another secret the message quotes (a principal's key from the tokens file).
+  const extra = process.env.EZROUTER_TEST_CRASH_SECRET ? ` and ${process.env.EZROUTER_TEST_CRASH_SECRET}` : '';
+  const error = new Error(`dependency bug while holding ${process.env.EZROUTER_API_KEY}${extra}`);
   if (process.env.EZROUTER_TEST_CRASH === 'throw') {
     setImmediate(() => {
       throw error;

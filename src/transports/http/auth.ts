@@ -32,6 +32,11 @@ export interface Authenticator {
   route?(req: IncomingMessage, res: ServerResponse): boolean;
   /** Re-reads the mode's configuration (SIGHUP); keeps the previous one when the new one is bad. */
   reload?(): Promise<void>;
+  /**
+   * The ezrouter keys the mode holds now (its file's), for redacting what no request's redactor
+   * sees: a crash of the process (its tokens are kept only as hashes, so they cannot be).
+   */
+  keys?(): string[];
   close(): void;
 }
 

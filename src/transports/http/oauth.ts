@@ -129,6 +129,7 @@ export async function loadOAuthAuthenticator(ctx: AuthContext): Promise<Authenti
         ctx.log.warn('the OAuth keys file could not be reloaded; the previous one stays in use', { error });
       }
     },
+    keys: () => [...new Set(keys.values())],
     close: () => {},
   };
 }

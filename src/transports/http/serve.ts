@@ -87,8 +87,9 @@ export async function startHttpService(config: Readonly<Config>, http: Readonly<
 export async function serveHttp(config: Readonly<Config>, http: Readonly<HttpConfig>, env: Env): Promise<void> {
   const service = await startHttpService(config, http, env);
   const { app, log, authenticator } = service;
-  // A crash is one redacted JSON line through the process logger, then exit 1.
-  installCrashHandlers(log);
+  // A crash is one redacted JSON line, then exit 1: redacted of the server key and every key the
+  // auth mode holds at that moment (a crash message could quote any principal's).
+  installCrashHandlers(() => createLogger(config.logLevel, createRedactor(config.apiKey, ...(authenticator.keys?.() ?? [])), process.stderr, { format: 'json' }));
   warnings(config, http).forEach((warning) => log.warn(warning));
 
   let stopping = false;

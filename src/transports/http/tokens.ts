@@ -145,6 +145,7 @@ export async function loadTokensAuthenticator(ctx: AuthContext & { tokensPollMs?
     },
     challenge: () => PLAIN_CHALLENGE,
     reload: () => reload('SIGHUP'),
+    keys: () => [...new Set(loaded.entries.map((entry) => entry.principal.apiKey).filter((key): key is string => key !== undefined))],
     close: () => unwatchFile(path, onChange),
   };
 }
