@@ -199,6 +199,22 @@ describe.skipIf(!binary)('Redis-backed state (real redis-server)', () => {
     expect(await one.acquire(principal, { slot: false })).toMatchObject({ admitted: false, limit: 'rate' });
   });
 
+  it('a replica cut off from Redis for longer than its lease stops the jobs it runs (the others now read them as failed)', async () => {
+    const c = await RedisConnection.open(redis.url, quiet, 'test:');
+    await until(() => c.ready);
+    const cutOff = await RedisTaskStore.open(c, { defaultTtlMs: 60_000, leaseMs: CRASH_LEASE_MS });
+    const task = await cutOff.createTask({ ttl: 60_000 }, 1, CALL, 'alice');
+    const work = new AbortController();
+    cutOff.track(task.taskId, work);
+    c.close(); // the partition: this store lives on, its heartbeat fails
+    await until(() => work.signal.aborted, 10_000);
+    expect(String(work.signal.reason)).toMatch(/lost its lease/);
+    const reader = await RedisTaskStore.open(b, TASKS);
+    expect(await reader.getTask(task.taskId, 'alice')).toMatchObject({ status: 'failed', statusMessage: REPLICA_STOPPED });
+    await reader.close();
+    await cutOff.close();
+  });
+
   it("a crashed replica's in-flight slots stop counting once its lease expires, not after the slot lease (the call deadline)", async () => {
     const c = await RedisConnection.open(redis.url, quiet, 'test:');
     await until(() => c.ready);

@@ -95,6 +95,11 @@ export class RedisTaskStore implements CompletionTasks {
 
   static async open(redis: RedisConnection, options: RedisTaskStoreOptions): Promise<RedisTaskStore> {
     const store = new RedisTaskStore(redis, options);
+    // Jobs whose lease lapsed read as failed on the other replicas: stop them here too, rather than
+    // finish work whose result can no longer be stored (and is billed for nothing).
+    store.lease.onLapse(() => {
+      for (const controller of store.running.values()) controller.abort(new Error('this replica lost its lease in the shared store'));
+    });
     store.lease.start();
     // Waits for the subscription a little (Redis up: at once); a Redis down at start-up does not
     // hold the service: the SUBSCRIBE is queued until the connection is made.

@@ -12,6 +12,10 @@ export class ReplicaLease {
   /** This process's owner id, written on each job it runs. */
   readonly owner = randomBytes(12).toString('hex');
   private timer: NodeJS.Timeout | undefined;
+  /** When the lease was last set in Redis (start-up counts: nothing of ours can be judged before). */
+  private renewedAt = Date.now();
+  private lapsed = false;
+  private readonly lapseListeners: (() => void)[] = [];
 
   constructor(
     private readonly redis: RedisConnection,
@@ -26,7 +30,21 @@ export class ReplicaLease {
   /** Refreshes now and then every leaseMs/3 (Redis down: the next beat tries again). */
   start(): void {
     if (this.timer) return;
-    const beat = (): void => void this.redis.run((r) => r.sendCommand(['SET', this.keyPrefix() + this.owner, '1', 'PX', String(this.leaseMs)])).catch(() => {});
+    const beat = (): void => {
+      // Not renewed for a whole lease (Redis unreachable from here, or this process stalled): the
+      // other replicas now take this one for dead and mark its jobs failed, so it stops them too.
+      if (!this.lapsed && Date.now() - this.renewedAt > this.leaseMs) {
+        this.lapsed = true;
+        for (const listener of this.lapseListeners) listener();
+      }
+      void this.redis
+        .run((r) => r.sendCommand(['SET', this.keyPrefix() + this.owner, '1', 'PX', String(this.leaseMs)]))
+        .then(() => {
+          this.renewedAt = Date.now();
+          this.lapsed = false;
+        })
+        .catch(() => {});
+    };
     beat();
     // At start-up the connection is usually not ready yet, and a restarted Redis has lost the key:
     // set it again the moment the connection is (re)made, not a third of the lease later.
@@ -35,6 +53,11 @@ export class ReplicaLease {
     });
     this.timer = setInterval(beat, Math.max(50, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
+  }
+
+  /** Called whenever the lease lapses (see `start`): the work this replica owns must stop. */
+  onLapse(listener: () => void): void {
+    this.lapseListeners.push(listener);
   }
 
   /** Stops refreshing and gives the lease up (best effort: it expires by itself anyway). */
