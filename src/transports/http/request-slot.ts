@@ -3,8 +3,9 @@
  * slot while it is served; a background job or MCP task it starts takes that slot over and keeps
  * it until the job ends, fails or is cancelled, so a principal's detached jobs count against
  * EZROUTER_HTTP_PRINCIPAL_MAX_IN_FLIGHT like its calls (in memory and in Redis, where the slot is
- * a lease). A further job started by the same POST (a batch) takes a slot of its own, or is
- * refused as the edge refuses a call over the limit.
+ * a lease). The edge refuses a POST with more than one request that starts work (app.ts), so a
+ * POST starts at most one job; should a further claim come anyway, it takes a slot of its own or
+ * is refused as the edge refuses a call over the limit.
  */
 import { EzrouterError } from '../../ezrouter/errors.js';
 import type { JobSlots, ReleaseSlot } from '../../tasks/job-slots.js';
