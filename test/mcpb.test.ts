@@ -116,6 +116,12 @@ describe('the MCPB bundle (npm run bundle:mcpb)', () => {
     }
     const left = Object.keys(META.cli.outputs).filter((f) => !built.includes(f));
     expect(left.map((f) => META.cli.outputs[f]!.entryPoint ?? '')).toEqual(expect.arrayContaining(['src/transports/http/serve.ts', 'src/commands/doctor/doctor.ts']));
+    // Its notices name exactly the packages whose code it ships.
+    const noticed = [...readFileSync(join(unpacked, 'THIRD_PARTY_NOTICES.md'), 'utf8').matchAll(/^\| (\S+) \| [^|]+ \| [^|]+ \|$/gm)].map((m) => m[1]!).filter((n) => n !== 'package');
+    const shippedPackages = [...new Set(inBundle.map((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(i)?.[1]).filter((n): n is string => n !== undefined))].sort();
+    expect(noticed.sort()).toEqual(shippedPackages);
+    expect(noticed).toEqual(expect.arrayContaining(['@modelcontextprotocol/sdk', 'eventsource-parser', 'undici', 'zod']));
+    for (const name of ['jose', '@redis/client', 'hono', '@hono/node-server']) expect(noticed).not.toContain(name);
     const runtime = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(runtime).toMatchObject({ name: PKG.name, version: PKG.version, type: 'module' });
     expect(Object.keys(runtime)).not.toContain('scripts');
