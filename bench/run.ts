@@ -447,9 +447,9 @@ async function inflightMemory(emu: HostedEmulator): Promise<void> {
       const calls = Array.from({ length: n }, () => session.call(callArgs));
       await settle(900); // the first `limit` calls mid-stream (a stream lasts ~1.6 s), the rest waiting or refused
       const during = memoryOf(session.pid).rssMiB;
-      const results = await Promise.all(calls);
-      const answered = results.filter((r) => (r.structuredContent as { text?: string } | undefined)?.text === text).length;
-      const refused = results.filter((r) => r.isError && (r._meta as { error?: { code?: string } } | undefined)?.error?.code === 'rate_limited').length;
+      const outcomes = await Promise.all(calls);
+      const answered = outcomes.filter((r) => (r.structuredContent as { text?: string } | undefined)?.text === text).length;
+      const refused = outcomes.filter((r) => r.isError && (r._meta as { error?: { code?: string } } | undefined)?.error?.code === 'rate_limited').length;
       if (answered !== admitted || answered + refused !== n) throw new Error(`inflight: of ${n} calls ${answered} answered and ${refused} were refused; expected ${admitted} and ${n - admitted}`);
       const perCall = ((during - idle) * 1024) / admitted;
       const shape = n <= limit ? ' (all upstream)' : ` (${limit} upstream, ${admitted - limit} waiting${refused ? `, ${refused} refused` : ''})`;
